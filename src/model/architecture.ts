@@ -1,0 +1,66 @@
+/**
+ * Model factory: word ids → embedding (maskZero) → LSTM (optionally bidirectional) → dropout → softmax.
+ * A factory, never a model built at import time. The input length is left open so sequences can be fed
+ * unpadded (serving) or padded per length bucket (training); masking makes both equal the padded result.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface Architecture {
+  numWords: number;
+  numClasses: number;
+  embeddingDim: number;
+  lstmUnits: number;
+  bidirectional: boolean;
+  /** Dropout on the embeddings (per step) and on the LSTM output; 0 disables. */
+  dropout: number;
+  maskZero: boolean;
+  seed: number;
+}
+
+/** The original design: 2000 words, embedding 128, LSTM 100, softmax over the classes. */
+export const ORIGINAL_ARCHITECTURE: Omit<Architecture, 'numClasses' | 'seed'> = {
+  numWords: 2000,
+  embeddingDim: 128,
+  lstmUnits: 100,
+  bidirectional: false,
+  dropout: 0.2,
+  maskZero: true,
+};
+
+export function createModel(a: Architecture): tf.LayersModel {
+  const seeded = (offset: number) => ({ seed: a.seed + offset });
+  const model = tf.sequential({ name: 'review_sentiment' });
+  model.add(
+    tf.layers.embedding({
+      inputDim: a.numWords,
+      outputDim: a.embeddingDim,
+      maskZero: a.maskZero,
+      inputShape: [null],
+      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, ...seeded(1) }),
+      name: 'embedding',
+    }),
+  );
+  if (a.dropout > 0)
+    model.add(tf.layers.dropout({ rate: a.dropout, ...seeded(2), name: 'embedding_dropout' }));
+  const lstm = tf.layers.lstm({
+    units: a.lstmUnits,
+    kernelInitializer: tf.initializers.glorotUniform(seeded(3)),
+    recurrentInitializer: tf.initializers.orthogonal({ gain: 1, ...seeded(4) }),
+    name: 'lstm',
+  });
+  model.add(
+    a.bidirectional
+      ? tf.layers.bidirectional({ layer: lstm as tf.RNN, mergeMode: 'concat', name: 'bilstm' })
+      : lstm,
+  );
+  if (a.dropout > 0) model.add(tf.layers.dropout({ rate: a.dropout, ...seeded(5), name: 'lstm_dropout' }));
+  model.add(
+    tf.layers.dense({
+      units: a.numClasses,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform(seeded(6)),
+      name: 'output',
+    }),
+  );
+  return model;
+}
