@@ -39,22 +39,8 @@ export class Scorer {
 
   /** Class probabilities for each encoded sequence, in input order. */
   probabilities(sequences: readonly Int32Array[]): Float32Array[] {
-    const out: Float32Array[] = new Array(sequences.length);
-    for (const batch of lengthBatches(
-      sequences,
-      this.manifest.maskZero ? null : this.manifest.preprocessing.maxLen,
-    )) {
-      const rows = batch.rows.map((i) => sequences[i] ?? new Int32Array(0));
-      const flat = tf.tidy(() => {
-        const input = tf.tensor2d(padPre(rows, batch.length), [rows.length, batch.length], 'int32');
-        return (this.model.predict(input) as tf.Tensor).dataSync() as Float32Array;
-      });
-      const classes = flat.length / rows.length;
-      batch.rows.forEach((row, j) => {
-        out[row] = flat.slice(j * classes, (j + 1) * classes);
-      });
-    }
-    return out;
+    const fixedLength = this.manifest.maskZero ? null : this.manifest.preprocessing.maxLen;
+    return batchedProbabilities(this.model, sequences, fixedLength);
   }
 
   #prediction(p: ArrayLike<number>, tokens: number): Prediction {
@@ -73,6 +59,30 @@ export class Scorer {
       tokens,
     };
   }
+}
+
+/**
+ * Runs the model over length batches and returns each sequence's class probabilities in input order.
+ * `fixedLength` null = masked model, each batch padded to its own longest; else every batch padded to it.
+ */
+export function batchedProbabilities(
+  model: tf.LayersModel,
+  sequences: readonly Int32Array[],
+  fixedLength: number | null,
+): Float32Array[] {
+  const out: Float32Array[] = new Array(sequences.length);
+  for (const batch of lengthBatches(sequences, fixedLength)) {
+    const rows = batch.rows.map((i) => sequences[i] ?? new Int32Array(0));
+    const flat = tf.tidy(() => {
+      const input = tf.tensor2d(padPre(rows, batch.length), [rows.length, batch.length], 'int32');
+      return (model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+    });
+    const classes = flat.length / rows.length;
+    batch.rows.forEach((row, j) => {
+      out[row] = flat.slice(j * classes, (j + 1) * classes);
+    });
+  }
+  return out;
 }
 
 export interface LengthBatch {
