@@ -48,7 +48,7 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Validates a parsed manifest.json; every failure names the field. */
 export function parseManifest(value: unknown): Manifest {
