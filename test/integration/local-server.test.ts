@@ -1,0 +1,366 @@
+/**
+ * The local server over real HTTP on 127.0.0.1 with the real handler and a tiny real bundle, plus the
+ * `npm start` and `npm run invoke` entry points as child processes.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { loadConfig } from '../../src/config.ts';
+import { createHandler } from '../../src/handler.ts';
+import { type RunningServer, startServer } from '../../src/local/server.ts';
+import { createLogger } from '../../src/logger.ts';
+import { selectBackend } from '../../src/model/backend.ts';
+import { createModelService, type LoadedModel } from '../../src/model/service.ts';
+import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const FOUR = ['The book was very poor', 'Very nice!', 'The author could have done more', 'Amazing product!'];
+
+let dir: string;
+let modelUri: string;
+let server: RunningServer;
+let loaded: LoadedModel;
+
+before(async () => {
+  // The backend is chosen before the first tensor (the tiny bundle), as the service would.
+  await selectBackend('cpu');
+  dir = await mkdtemp(join(tmpdir(), 'local-server-'));
+  modelUri = join(dir, 'models');
+  await writeBundleDir(modelUri, (await makeTinyBundle()).files, 'v1', { latest: true });
+  const config = loadConfig({ MODEL_URI: modelUri, TFJS_BACKEND: 'cpu' });
+  const service = createModelService({ modelUri, backend: config.backend });
+  loaded = await service.get();
+  const logger = createLogger({ level: 'SILENT' });
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    handler: createHandler({ service, config, logger }),
+  });
+});
+
+after(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const post = (
+  body: string | Uint8Array,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+  url = server.url,
+) => fetch(`${url}/predictions`, { method: 'POST', body, headers });
+
+describe('local server with the real handler', () => {
+  test('the 4-review POST returns 4 predictions in input order', async () => {
+    const response = await post(JSON.stringify(FOUR));
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.match(response.headers.get('apigw-requestid') ?? '', /^[A-Za-z0-9+/]{15}=$/);
+    const body = (await response.json()) as { model: unknown; predictions: unknown[] };
+    assert.deepEqual(body.model, { name: loaded.manifest.name, version: 'v1' });
+    assert.deepEqual(body.predictions, loaded.scorer.predict(FOUR));
+  });
+
+  test('a body without content-type arrives base64-encoded and is read as JSON', async () => {
+    const response = await post(new TextEncoder().encode(JSON.stringify({ reviews: ['Très bien ☕'] })), {});
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { predictions: unknown[] }).predictions.length, 1);
+  });
+
+  test('health reports ready, the backend and the limits', async () => {
+    const response = await fetch(`${server.url}/health`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as Record<string, unknown>;
+    assert.equal(body.status, 'ready');
+    assert.equal(body.backend, loaded.backend);
+    assert.deepEqual(body.limits, { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 });
+  });
+
+  test('404, 405 with Allow, 415, 422 as problem+json', async () => {
+    const notFound = await fetch(`${server.url}/nope`);
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.headers.get('content-type'), 'application/problem+json');
+    const problem = (await notFound.json()) as { instance: string };
+    assert.equal(problem.instance, notFound.headers.get('apigw-requestid'));
+
+    const wrongMethod = await fetch(`${server.url}/predictions`);
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'POST');
+    await wrongMethod.body?.cancel();
+
+    const text = await post('The book was very poor', { 'content-type': 'text/plain' });
+    assert.equal(text.status, 415);
+    await text.body?.cancel();
+
+    const invalid = await post(JSON.stringify(['ok', 3]));
+    assert.equal(invalid.status, 422);
+    assert.deepEqual(((await invalid.json()) as { errors: unknown }).errors, [
+      { pointer: '/1', detail: 'review must be a string, got number' },
+    ]);
+  });
+
+  test('413 from the handler when the body exceeds MAX_BODY_BYTES', async () => {
+    const body = JSON.stringify(['a'.repeat(1_100_000)]);
+    const response = await post(body);
+    assert.equal(response.status, 413);
+    assert.equal(response.headers.get('content-type'), 'application/problem+json');
+    const { detail } = (await response.json()) as { detail: string };
+    assert.equal(detail, `request body is ${body.length} bytes; the limit is 1100000 bytes`);
+  });
+
+  test('concurrent requests each get their own answers', async () => {
+    const batches = Array.from({ length: 24 }, (_, i) => FOUR.slice(i % 4).concat(`review number ${i}`));
+    const responses = await Promise.all(batches.map((reviews) => post(JSON.stringify(reviews))));
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ predictions: unknown[] }>));
+    bodies.forEach((body, i) => {
+      assert.equal(responses[i]?.status, 200);
+      assert.deepEqual(body.predictions, loaded.scorer.predict(batches[i] ?? []));
+    });
+    const health = await Promise.all(Array.from({ length: 10 }, () => fetch(`${server.url}/health`)));
+    assert.ok(health.every((r) => r.status === 200));
+    await Promise.all(health.map((r) => r.body?.cancel()));
+  });
+});
+
+/** Sends a request with node:http, so headers are exactly what we set (fetch adds content-type). */
+function rawRequest(
+  url: string,
+  options: { method: string; path: string; headers?: Record<string, string>; chunks?: Buffer[] },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${url}${options.path}`,
+      { method: options.method, headers: options.headers },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => parts.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    for (const chunk of options.chunks ?? []) req.write(chunk);
+    req.end();
+  });
+}
+
+describe('the API Gateway v2 event the server builds', () => {
+  let seen: APIGatewayProxyEventV2[];
+  let reported: string[];
+  let recorder: RunningServer;
+
+  before(async () => {
+    seen = [];
+    reported = [];
+    recorder = await startServer({
+      port: 0,
+      maxBodyBytes: 1024,
+      reportError: (message, error) => reported.push(`${message}: ${(error as Error).message}`),
+      handler: async (event) => {
+        seen.push(event);
+        if (event.rawPath === '/slow') await new Promise((r) => setTimeout(r, 200));
+        if (event.rawPath === '/throw') throw new Error('handler bug');
+        return { statusCode: 201, headers: { 'x-answer': 42 }, body: 'done' };
+      },
+    });
+  });
+
+  after(() => recorder.close());
+
+  test('real shape: version, routeKey, raw path and query, lower-case headers, cookies, http context', async () => {
+    const response = await rawRequest(recorder.url, {
+      method: 'POST',
+      path: '/predictions/?a=1&b=2&a=3',
+      headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes', Cookie: 'c1=v1; c2=v2' },
+      chunks: [Buffer.from('["Very nice!"]')],
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.body, 'done');
+    const event = seen.at(-1);
+    assert.ok(event);
+    assert.equal(event.version, '2.0');
+    assert.equal(event.routeKey, '$default');
+    assert.equal(event.rawPath, '/predictions/');
+    assert.equal(event.rawQueryString, 'a=1&b=2&a=3');
+    assert.deepEqual(event.queryStringParameters, { a: '1,3', b: '2' });
+    assert.equal(event.headers['content-type'], 'application/json');
+    assert.equal(event.headers['x-custom'], 'yes');
+    assert.equal(event.headers.cookie, undefined);
+    assert.deepEqual(event.cookies, ['c1=v1', 'c2=v2']);
+    assert.deepEqual(event.requestContext.http, {
+      method: 'POST',
+      path: '/predictions/',
+      protocol: 'HTTP/1.1',
+      sourceIp: '127.0.0.1',
+      userAgent: '',
+    });
+    assert.equal(event.requestContext.stage, '$default');
+    assert.match(event.requestContext.time, /^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000$/);
+    assert.equal(event.isBase64Encoded, false);
+    assert.equal(event.body, '["Very nice!"]');
+  });
+
+  test('binary bodies are base64-encoded; no body means no body field', async () => {
+    const bytes = Buffer.from([0, 255, 1, 254]);
+    await rawRequest(recorder.url, {
+      method: 'PUT',
+      path: '/bin',
+      headers: { 'content-type': 'application/octet-stream' },
+      chunks: [bytes],
+    });
+    assert.equal(seen.at(-1)?.isBase64Encoded, true);
+    assert.equal(seen.at(-1)?.body, bytes.toString('base64'));
+    await rawRequest(recorder.url, { method: 'GET', path: '/health' });
+    assert.equal(seen.at(-1)?.body, undefined);
+    assert.equal(seen.at(-1)?.isBase64Encoded, false);
+  });
+
+  test('bodies over the server bound get 413 without reaching the handler, declared or streamed', async () => {
+    const before = seen.length;
+    const declared = await rawRequest(recorder.url, {
+      method: 'POST',
+      path: '/predictions',
+      headers: { 'content-length': '2048' },
+      chunks: [Buffer.alloc(2048, 0x61)],
+    });
+    assert.equal(declared.status, 413);
+    assert.deepEqual(JSON.parse(declared.body), { message: 'Request Entity Too Large' });
+    const streamed = await rawRequest(recorder.url, {
+      method: 'POST',
+      path: '/predictions',
+      headers: { 'transfer-encoding': 'chunked' },
+      chunks: [Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x61)],
+    });
+    assert.equal(streamed.status, 413);
+    assert.equal(seen.length, before);
+  });
+
+  test('a handler that throws becomes API Gateway’s generic 500', async () => {
+    const response = await rawRequest(recorder.url, { method: 'GET', path: '/throw' });
+    assert.equal(response.status, 500);
+    assert.deepEqual(JSON.parse(response.body), { message: 'Internal Server Error' });
+    assert.deepEqual(reported, ['the handler threw: handler bug']);
+  });
+
+  test('close() lets an in-flight request finish, then refuses connections', async () => {
+    const extra = await startServer({ port: 0, handler: recorderHandler(seen) });
+    const inFlight = fetch(`${extra.url}/slow`);
+    await new Promise((r) => setTimeout(r, 50));
+    await extra.close();
+    assert.equal((await inFlight).status, 201);
+    await assert.rejects(fetch(`${extra.url}/health`));
+  });
+});
+
+function recorderHandler(seen: APIGatewayProxyEventV2[]) {
+  return async (event: APIGatewayProxyEventV2) => {
+    seen.push(event);
+    await new Promise((r) => setTimeout(r, 200));
+    return { statusCode: 201, body: 'done' };
+  };
+}
+
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run invoke (src/local/invoke.ts)', () => {
+  test('prints only the result object on stdout; logs go to stderr', async () => {
+    const { code, stdout, stderr } = await run(['src/local/invoke.ts', 'events/predictions-4-reviews.json'], {
+      MODEL_URI: modelUri,
+      TFJS_BACKEND: 'cpu',
+    });
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout) as { statusCode: number; body: string };
+    assert.equal(result.statusCode, 200);
+    assert.equal((JSON.parse(result.body) as { predictions: unknown[] }).predictions.length, 4);
+    assert.match(stderr, /"message":"request"/);
+  });
+
+  test('a missing or invalid event file exits 2 with a clear message', async () => {
+    const missing = await run(['src/local/invoke.ts', 'events/no-such-event.json'], {});
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /event file not found: events\/no-such-event\.json/);
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, '{"version": "2.0",');
+    const invalid = await run(['src/local/invoke.ts', bad], {});
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /bad\.json is not valid JSON/);
+    const usage = await run(['src/local/invoke.ts'], {});
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /usage: npm run invoke -- events\/<file>\.json/);
+  });
+});
+
+/** Starts `npm start`'s entry as a child and resolves its URL once it listens. */
+async function startEntry(env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, ['src/local/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, TFJS_BACKEND: 'cpu', PORT: '0', LOG_LEVEL: 'SILENT', ...env },
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('close', () => reject(new Error(`server exited early: ${out}`)));
+  });
+  return { child, exited, url };
+}
+
+describe('npm start (src/local/server.ts)', () => {
+  test('serves MODEL_URI on PORT and stops on SIGTERM', async () => {
+    const { child, exited, url } = await startEntry({ MODEL_URI: modelUri });
+    const response = await fetch(`${url}/predictions`, { method: 'POST', body: JSON.stringify(FOUR) });
+    // fetch labels a string body text/plain, which this API refuses with 415.
+    assert.equal(response.status, 415);
+    await response.body?.cancel();
+    const health = await fetch(`${url}/health`);
+    assert.equal(((await health.json()) as { status: string }).status, 'ready');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  test('a failed model load at init does not stop the server: 503 until the bundle appears', async () => {
+    const later = join(dir, 'appears-later');
+    const { child, exited, url } = await startEntry({ MODEL_URI: later });
+    const before = await fetch(`${url}/health`);
+    assert.equal(before.status, 503);
+    assert.equal(((await before.json()) as { status: string }).status, 'failed');
+    await writeBundleDir(later, (await makeTinyBundle()).files, 'v1', { latest: true });
+    const predicted = await post(JSON.stringify(FOUR), { 'content-type': 'application/json' }, url);
+    assert.equal(predicted.status, 200);
+    await predicted.body?.cancel();
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  test('a bad PORT fails naming it', async () => {
+    const { code, stderr } = await run(['src/local/server.ts'], { PORT: 'eighty' });
+    assert.equal(code, 1);
+    assert.match(stderr, /PORT must be an integer/);
+  });
+});
