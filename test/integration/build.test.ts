@@ -1,0 +1,148 @@
+/**
+ * The esbuild bundle as the image runs it: index.mjs in a folder beside node_modules (like /var/task),
+ * imported for real, answering real API Gateway events with a tiny real model. Also runs
+ * scripts/smoke.ts on it the way the Dockerfile does, and checks it fails when it should.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { type BuildResult, buildFunction, PROJECT_ROOT } from '../../scripts/build.ts';
+import { createLocalContext } from '../../src/local/server.ts';
+import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
+
+const SMOKE = join(PROJECT_ROOT, 'scripts', 'smoke.ts');
+const PREDICTIONS_EVENT = join(PROJECT_ROOT, 'events', 'predictions-4-reviews.json');
+const HEALTH_EVENT = join(PROJECT_ROOT, 'events', 'health.json');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runNode(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('esbuild bundle of the Lambda entry', () => {
+  let taskRoot = '';
+  let modelRoot = '';
+  let build: BuildResult;
+
+  before(async () => {
+    taskRoot = await mkdtemp(join(tmpdir(), 'review-sentiment-task-'));
+    // The image's layout: index.mjs beside node_modules, so the external @tensorflow/* resolve.
+    await symlink(join(PROJECT_ROOT, 'node_modules'), join(taskRoot, 'node_modules'), 'dir');
+    modelRoot = join(taskRoot, 'models', 'review-sentiment');
+    await mkdir(modelRoot, { recursive: true });
+    await writeBundleDir(modelRoot, (await makeTinyBundle()).files, 'v1', { latest: true });
+    build = await buildFunction({ outdir: taskRoot });
+  });
+
+  after(async () => {
+    if (taskRoot) await rm(taskRoot, { recursive: true, force: true });
+  });
+
+  test('writes one ESM file with its source map, @tensorflow/* external and the AWS SDK inlined', async () => {
+    assert.equal(build.outfile, join(taskRoot, 'index.mjs'));
+    assert.ok(existsSync(`${build.outfile}.map`), 'no source map');
+    assert.ok(build.bytes > 0);
+    assert.ok(
+      build.externalImports.includes('@tensorflow/tfjs'),
+      `externals: ${build.externalImports.join(', ')}`,
+    );
+    for (const specifier of build.externalImports) assert.match(specifier, /^@tensorflow\//);
+    assert.deepEqual(
+      build.inputs.filter((input) => input.includes('node_modules/@tensorflow/')),
+      [],
+      'a TensorFlow.js package was bundled: tfjs-node would register on a different copy',
+    );
+    assert.ok(build.inputs.some((input) => input.includes('node_modules/@aws-sdk/client-s3/')));
+    assert.ok(build.inputs.includes('src/index.ts'));
+    const code = await readFile(build.outfile, 'utf8');
+    assert.match(code, /^export\s*\{[^}]*\bhandler\b/m);
+  });
+
+  test('the bundle imports and its handler answers GET /health (payload 2.0) with the model loaded', async () => {
+    process.env.MODEL_URI = modelRoot;
+    process.env.LOG_LEVEL = 'WARN';
+    const { handler } = (await import(pathToFileURL(build.outfile).href)) as {
+      handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+    };
+    const event: unknown = JSON.parse(await readFile(HEALTH_EVENT, 'utf8'));
+    const result = await handler(event, createLocalContext());
+    assert.equal(result.statusCode, 200, result.body);
+    const body = JSON.parse(result.body) as {
+      status: string;
+      model: { version: string } | null;
+      backend: string;
+    };
+    assert.equal(body.status, 'ready');
+    assert.equal(body.model?.version, 'v1');
+    assert.ok(['wasm', 'cpu', 'tensorflow'].includes(body.backend), body.backend);
+  });
+
+  test('scripts/smoke.ts passes on the bundle with the 4-review event', async () => {
+    const run = await runNode(
+      [SMOKE, '--bundle', build.outfile, '--event', PREDICTIONS_EVENT, '--expect-predictions', '4'],
+      {
+        MODEL_URI: modelRoot,
+      },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const line = run.stdout.split('\n').find((l) => l.startsWith('smoke test passed: '));
+    assert.ok(line, run.stdout);
+    const report = JSON.parse(line.slice('smoke test passed: '.length)) as {
+      predictions: number;
+      backend: string;
+    };
+    assert.equal(report.predictions, 4);
+    assert.equal(typeof report.backend, 'string');
+  });
+
+  test('scripts/smoke.ts exits non-zero on the wrong backend, count or model', async () => {
+    const base = [SMOKE, '--bundle', build.outfile, '--event', PREDICTIONS_EVENT];
+    const cases = [
+      {
+        args: [...base, '--expect-backend', 'no-such-backend'],
+        env: { MODEL_URI: modelRoot },
+        why: /expected no-such-backend/,
+      },
+      {
+        args: [...base, '--expect-predictions', '5'],
+        env: { MODEL_URI: modelRoot },
+        why: /expected 5 predictions, got 4/,
+      },
+      {
+        args: base,
+        env: { MODEL_URI: join(taskRoot, 'no-model-here') },
+        why: /POST \/predictions answered 503/,
+      },
+    ];
+    const runs = await Promise.all(cases.map((c) => runNode(c.args, c.env)));
+    runs.forEach((run, i) => {
+      assert.equal(run.code, 1, `case ${i}: ${run.stdout}`);
+      assert.match(run.stderr, cases[i]?.why ?? /./);
+    });
+  });
+});

@@ -1,0 +1,285 @@
+/**
+ * No Docker engine here, so the Dockerfile is checked by parsing it: the stage layout, the order that
+ * makes layer caching work, the native TensorFlow install in the runtime stage, the smoke test, the
+ * handler, and that every file it copies exists and is not excluded from the build context.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import { OUTPUT_FILE_NAME } from '../../scripts/build.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const TASK_ROOT = '/var/task';
+const LAMBDA_NODE_IMAGE = 'public.ecr.aws/lambda/nodejs:24';
+
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+
+interface Stage {
+  image: string;
+  name: string | undefined;
+  platform: string | undefined;
+  instructions: Instruction[];
+}
+
+/** Joins continuation lines (trailing "\"), drops comments and blank lines, uppercases keywords. */
+function parseDockerfile(text: string): Instruction[] {
+  const instructions: Instruction[] = [];
+  let pending: { parts: string[]; line: number } | null = null;
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line.startsWith('#') || (line === '' && pending === null)) return;
+    const continued = line.endsWith('\\');
+    const part = continued ? line.slice(0, -1).trim() : line;
+    pending ??= { parts: [], line: index + 1 };
+    pending.parts.push(part);
+    if (continued) return;
+    const joined = pending.parts.filter((p) => p !== '').join(' ');
+    const [keyword = '', ...rest] = joined.split(/\s+/);
+    instructions.push({ keyword: keyword.toUpperCase(), args: rest.join(' '), line: pending.line });
+    pending = null;
+  });
+  assert.equal(pending, null, 'the Dockerfile ends inside a continued instruction');
+  return instructions;
+}
+
+function stagesOf(instructions: Instruction[]): Stage[] {
+  const stages: Stage[] = [];
+  for (const instruction of instructions) {
+    if (instruction.keyword === 'FROM') {
+      const platform = /--platform=(\S+)/.exec(instruction.args)?.[1];
+      const words = instruction.args
+        .replace(/--platform=\S+/, '')
+        .trim()
+        .split(/\s+/);
+      const asIndex = words.findIndex((w) => w.toUpperCase() === 'AS');
+      stages.push({
+        image: words[0] ?? '',
+        name: asIndex >= 0 ? words[asIndex + 1] : undefined,
+        platform,
+        instructions: [],
+      });
+    } else {
+      const current = stages.at(-1);
+      assert.ok(current, `line ${instruction.line}: ${instruction.keyword} before the first FROM`);
+      current.instructions.push(instruction);
+    }
+  }
+  return stages;
+}
+
+/** Index of the first instruction matching, or -1. */
+function indexOf(stage: Stage, keyword: string, pattern: RegExp): number {
+  return stage.instructions.findIndex((i) => i.keyword === keyword && pattern.test(i.args));
+}
+
+function mustFind(stage: Stage, keyword: string, pattern: RegExp): number {
+  const index = indexOf(stage, keyword, pattern);
+  assert.ok(index >= 0, `stage ${stage.name}: no ${keyword} matching ${pattern}`);
+  return index;
+}
+
+/** COPY/ADD sources from the build context (not --from another stage), without flags. */
+function contextSources(stage: Stage): string[] {
+  return stage.instructions
+    .filter((i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && !/--from=/.test(i.args))
+    .flatMap((i) => {
+      const words = i.args.split(/\s+/).filter((w) => !w.startsWith('--'));
+      return words.slice(0, -1);
+    });
+}
+
+// .dockerignore with Docker's semantics: a pattern excludes a path when it matches the path or any of its
+// parent directories; the last matching pattern wins and "!" re-includes.
+interface IgnoreRule {
+  negate: boolean;
+  regex: RegExp;
+}
+
+function parseDockerignore(text: string): IgnoreRule[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const negate = l.startsWith('!');
+      const pattern = (negate ? l.slice(1) : l).trim().replace(/^\/+/, '').replace(/\/+$/, '');
+      return { negate, regex: globToRegex(pattern) };
+    });
+}
+
+function globToRegex(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] ?? '';
+    if (c === '*' && glob[i + 1] === '*') {
+      out += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+function isIgnored(rules: IgnoreRule[], path: string): boolean {
+  const parts = path.split('/');
+  const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  let ignored = false;
+  for (const rule of rules) {
+    if (candidates.some((c) => rule.regex.test(c))) ignored = !rule.negate;
+  }
+  return ignored;
+}
+
+function filesUnder(path: string): string[] {
+  const full = join(ROOT, path);
+  if (!statSync(full).isDirectory()) return [path];
+  return readdirSync(full, { recursive: true, encoding: 'utf8' })
+    .map((entry) => join(path, entry))
+    .filter((p) => statSync(join(ROOT, p)).isFile());
+}
+
+const instructions = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+const stages = stagesOf(instructions);
+const builder = stages.find((s) => s.name === 'builder');
+const runtime = stages.at(-1);
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+};
+
+describe('Dockerfile parsing', () => {
+  test('joins continued lines and skips comments', () => {
+    const parsed = parseDockerfile('# c\nFROM a AS b\nRUN x \\\n  # inner comment\n  && y\n\nCMD ["h"]\n');
+    assert.deepEqual(
+      parsed.map((i) => [i.keyword, i.args]),
+      [
+        ['FROM', 'a AS b'],
+        ['RUN', 'x && y'],
+        ['CMD', '["h"]'],
+      ],
+    );
+  });
+
+  test('dockerignore rules follow Docker: parents count, the last match wins', () => {
+    const rules = parseDockerignore('*\n!src/\n!scripts/build.ts\nsrc/**/*.test.ts\n');
+    assert.equal(isIgnored(rules, 'node_modules/x/index.js'), true);
+    assert.equal(isIgnored(rules, 'src/model/store.ts'), false);
+    assert.equal(isIgnored(rules, 'src/model/store.test.ts'), true);
+    assert.equal(isIgnored(rules, 'scripts/build.ts'), false);
+    assert.equal(isIgnored(rules, 'scripts/other.ts'), true);
+  });
+});
+
+describe('Dockerfile', () => {
+  test('has a builder stage and a runtime stage on the Lambda Node.js 24 image', () => {
+    assert.equal(stages.length, 2);
+    assert.ok(builder, 'no stage named builder');
+    assert.notEqual(runtime, builder);
+    assert.equal(runtime?.image, LAMBDA_NODE_IMAGE);
+    // tfjs-node's prebuilt binaries and the template's Architectures are x86_64.
+    assert.equal(runtime?.platform, 'linux/amd64');
+  });
+
+  test('builder installs from the lockfile before copying the code, then bundles', () => {
+    assert.ok(builder);
+    const lockfile = mustFind(builder, 'COPY', /package-lock\.json/);
+    const install = mustFind(builder, 'RUN', /\bnpm ci\b/);
+    const sources = mustFind(builder, 'COPY', /^src\/?\s/);
+    const build = mustFind(builder, 'RUN', /npm run build|scripts\/build\.ts/);
+    assert.ok(
+      lockfile < install && install < sources && sources < build,
+      'order: lockfile, npm ci, src, build',
+    );
+  });
+
+  test('runtime installs production dependencies, then tfjs-node with its install script', () => {
+    assert.ok(runtime);
+    const production = mustFind(runtime, 'RUN', /\bnpm ci\b.*--omit=dev/);
+    const native = mustFind(runtime, 'RUN', /@tensorflow\/tfjs-node@/);
+    assert.ok(production < native);
+    const run = runtime.instructions[native]?.args ?? '';
+    // One tfjs-core: tfjs-node must be the release of the @tensorflow/tfjs the bundle imports.
+    const version = /@tensorflow\/tfjs-node@(\S+)/.exec(run)?.[1];
+    assert.equal(version, pkg.dependencies['@tensorflow/tfjs']);
+    assert.equal(version, pkg.peerDependencies?.['@tensorflow/tfjs-node'] ?? version);
+    assert.match(run, /--omit=dev/, 'installing without --omit=dev would pull in the devDependencies');
+    // npm silently skips a package the root declares as an optional peer: the declaration must go first.
+    if (pkg.peerDependencies?.['@tensorflow/tfjs-node']) {
+      assert.ok(
+        run.indexOf('npm pkg delete peerDependencies') >= 0,
+        'the optional peer declaration is not dropped',
+      );
+      assert.ok(run.indexOf('npm pkg delete peerDependencies') < run.indexOf('@tensorflow/tfjs-node@'));
+    }
+    // libtensorflow and the binding are downloaded by the install script; it must run, and after the install.
+    assert.ok(run.indexOf('node scripts/install.js') > run.indexOf('@tensorflow/tfjs-node@'));
+  });
+
+  test('runtime ships the bundle and the default model, smoke-tests them on tfjs-node, then sets the handler', () => {
+    assert.ok(runtime);
+    assert.match(
+      runtime.instructions.find((i) => i.keyword === 'WORKDIR')?.args ?? '',
+      /\$\{LAMBDA_TASK_ROOT\}|\/var\/task/,
+    );
+    const bundle = mustFind(runtime, 'COPY', /--from=builder\s+\S*dist\/?\s+\.\/?$/);
+    const models = mustFind(runtime, 'COPY', /^models\/?\s/);
+    const native = mustFind(runtime, 'RUN', /@tensorflow\/tfjs-node@/);
+    const smoke = mustFind(runtime, 'RUN', /smoke\.m?ts/);
+    assert.ok(
+      bundle < smoke && models < smoke && native < smoke,
+      'the smoke test must run on the finished image',
+    );
+    const args = runtime.instructions[smoke]?.args ?? '';
+    assert.match(args, /MODEL_URI="?(\$\{LAMBDA_TASK_ROOT\}|\/var\/task)\/models\/review-sentiment\/?"?/);
+    assert.match(
+      args,
+      new RegExp(`--bundle "?(\\$\\{LAMBDA_TASK_ROOT\\}|${TASK_ROOT})/${OUTPUT_FILE_NAME}"?`),
+    );
+    assert.match(args, /--event \S*predictions-4-reviews\.json/);
+    assert.match(args, /--expect-predictions 4\b/);
+    assert.match(args, /--expect-backend tensorflow\b/);
+    const last = runtime.instructions.at(-1);
+    assert.equal(last?.keyword, 'CMD');
+    const handlerFile = OUTPUT_FILE_NAME.replace(/\.m?js$/, '');
+    assert.deepEqual(JSON.parse(last?.args ?? ''), [`${handlerFile}.handler`]);
+  });
+
+  test('every file copied from the context exists and is not excluded by .dockerignore', () => {
+    const rules = parseDockerignore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
+    const sources = stages.flatMap(contextSources);
+    assert.ok(sources.length > 0);
+    for (const source of sources) {
+      const hint = source.startsWith('models')
+        ? ' (the default bundle: npm run train -- --out models/review-sentiment)'
+        : '';
+      assert.ok(existsSync(join(ROOT, source)), `COPY source ${source} does not exist${hint}`);
+      for (const file of filesUnder(source)) {
+        assert.equal(
+          isIgnored(rules, relative(ROOT, join(ROOT, file))),
+          false,
+          `${file} is excluded by .dockerignore`,
+        );
+      }
+    }
+  });
+
+  test('.dockerignore keeps dependencies, builds, git and tests out of the context', () => {
+    const rules = parseDockerignore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
+    for (const path of [
+      'node_modules/yaml/package.json',
+      'dist/index.mjs',
+      '.git/HEAD',
+      'test/unit/x.test.ts',
+      '.aws-sam/build',
+    ]) {
+      assert.equal(isIgnored(rules, path), true, `${path} would be sent to the Docker daemon`);
+    }
+  });
+});
