@@ -261,13 +261,12 @@ function validateOptions(options: CsvOptions): void {
   }
 }
 
-function indexColumns(options: CsvOptions, uri: string): Columns {
-  const index = (name: string, value: string | number): number => {
-    if (typeof value === 'number') return value;
-    throw new CsvDataError(
-      `${uri}: ${name} ${JSON.stringify(value)} is a name, but the file has no header; use a 0-based index`,
-    );
-  };
+/** Resolves the label, text and (when used) title columns with `index`, which throws for a bad one. */
+function resolveColumns(
+  options: CsvOptions,
+  uri: string,
+  index: (option: string, value: string | number) => number,
+): Columns {
   return distinct(
     {
       label: index('labelColumn', options.labelColumn),
@@ -281,6 +280,16 @@ function indexColumns(options: CsvOptions, uri: string): Columns {
   );
 }
 
+function indexColumns(options: CsvOptions, uri: string): Columns {
+  const index = (name: string, value: string | number): number => {
+    if (typeof value === 'number') return value;
+    throw new CsvDataError(
+      `${uri}: ${name} ${JSON.stringify(value)} is a name, but the file has no header; use a 0-based index`,
+    );
+  };
+  return resolveColumns(options, uri, index);
+}
+
 function headerColumns(options: CsvOptions, header: string[], uri: string): Columns {
   const names = header.map((name) => name.trim());
   const listed = names.map((name) => JSON.stringify(name)).join(', ');
@@ -290,17 +299,7 @@ function headerColumns(options: CsvOptions, header: string[], uri: string): Colu
     const what = typeof value === 'number' ? `index ${value}` : JSON.stringify(value);
     throw new CsvDataError(`${uri}: ${option} ${what} is not in the header; its columns are ${listed}`);
   };
-  return distinct(
-    {
-      label: index('labelColumn', options.labelColumn),
-      text: index('textColumn', options.textColumn),
-      title:
-        options.includeTitle && options.titleColumn !== null
-          ? index('titleColumn', options.titleColumn)
-          : null,
-    },
-    uri,
-  );
+  return resolveColumns(options, uri, index);
 }
 
 function distinct(columns: Columns, uri: string): Columns {
