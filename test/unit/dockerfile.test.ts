@@ -283,3 +283,41 @@ describe('Dockerfile', () => {
     }
   });
 });
+
+describe('training/Dockerfile (GPU training image)', () => {
+  const trainingStages = stagesOf(
+    parseDockerfile(readFileSync(join(ROOT, 'training', 'Dockerfile'), 'utf8')),
+  );
+  const image = trainingStages.at(-1);
+  const tfjsVersion = pkg.dependencies['@tensorflow/tfjs'];
+
+  test('runs on a CUDA 11 + cuDNN 8 runtime (what libtensorflow 2.9.1 GPU links against)', () => {
+    assert.match(image?.image ?? '', /^nvidia\/cuda:11\.\d+\.\d+-cudnn8-runtime-ubuntu/);
+  });
+
+  test('installs tfjs-node-gpu at our tfjs version and runs its GPU install script', () => {
+    assert.ok(image);
+    mustFind(image, 'RUN', new RegExp(`@tensorflow/tfjs-node-gpu@${tfjsVersion?.replace(/\./g, '\\.')}\\b`));
+    mustFind(image, 'RUN', /npm ci --omit=dev/);
+    mustFind(image, 'RUN', /scripts\/install\.js gpu download/);
+    mustFind(image, 'RUN', /npm pkg delete peerDependencies/);
+  });
+
+  test('runs the training CLI from the same sources the function is built from', () => {
+    assert.ok(image);
+    const entry = image.instructions.find((i) => i.keyword === 'ENTRYPOINT');
+    assert.deepEqual(JSON.parse(entry?.args ?? '[]'), ['node', 'training/cli.ts']);
+    const rules = parseDockerignore(readFileSync(join(ROOT, 'training', 'Dockerfile.dockerignore'), 'utf8'));
+    for (const source of contextSources(image)) {
+      assert.ok(existsSync(join(ROOT, source)), `COPY source ${source} does not exist`);
+      for (const file of filesUnder(source))
+        assert.equal(isIgnored(rules, file), false, `${file} is excluded`);
+    }
+    assert.deepEqual(contextSources(image).sort(), [
+      'package-lock.json',
+      'package.json',
+      'src/',
+      'training/',
+    ]);
+  });
+});
