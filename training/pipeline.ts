@@ -333,6 +333,7 @@ async function writeOutputs(
     bestEpoch: o.fitResult.bestEpoch,
     stoppedEarly: o.fitResult.stoppedEarly,
     metrics: o.metrics,
+    validation: o.validation,
     reference: REFERENCE_FIGURES,
   });
   await writeFile(join(dir, 'report.html'), html);

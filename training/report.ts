@@ -34,6 +34,8 @@ export interface ReportInput {
   bestEpoch: number;
   stoppedEarly: boolean;
   metrics: Metrics | null;
+  /** Metrics on the held-out validation split: what settings are chosen on (the test set only reports). */
+  validation?: Metrics | null;
   reference?: ReferenceFigure[];
 }
 
@@ -43,7 +45,7 @@ export const BAD_ROWS_SHOWN = 50;
 export function renderReport(input: ReportInput): string {
   const sections = [
     summarySection(input),
-    metricsSection(input.metrics, input.reference ?? []),
+    metricsSection(input.metrics, input.reference ?? [], input.validation ?? null),
     curvesSection(input.history, input.bestEpoch, input.stoppedEarly),
     confusionSection(input.metrics),
     historySection(input.history, input.bestEpoch),
@@ -94,13 +96,29 @@ ${kv('Training', esc(`${epochs} epoch${epochs === 1 ? '' : 's'}, ${stop}, ${best
 </table>`;
 }
 
-function metricsSection(metrics: Metrics | null, reference: ReferenceFigure[]): string {
+function metricsSection(
+  metrics: Metrics | null,
+  reference: ReferenceFigure[],
+  validation: Metrics | null,
+): string {
   if (!metrics)
     return '<h2>Test metrics</h2>\n<p class="note">No test set was given, so there are no held-out metrics.</p>';
   const b = metrics.majorityBaseline;
   const rows = [
     metricRow('model', 'This model', metrics.accuracy, metrics.macroF1, metrics.mae, metrics.withinOne),
     metricRow('', `Majority baseline (always “${b.label}”)`, b.accuracy, b.macroF1, b.mae, null),
+    ...(validation
+      ? [
+          metricRow(
+            '',
+            `This model on the validation split (${validation.n} rows)`,
+            validation.accuracy,
+            validation.macroF1,
+            validation.mae,
+            validation.withinOne,
+          ),
+        ]
+      : []),
     ...reference.map((r) => metricRow('ref', `Reference: ${r.name}`, r.accuracy, r.macroF1, r.mae, null)),
   ];
   const perClass = metrics.perClass.map(

@@ -175,3 +175,10 @@ describe('renderReport', () => {
     assert.match(model, /<td class="num">—<\/td><td class="num">—<\/td><\/tr>$/);
   });
 });
+
+test('shows the validation split beside the test metrics when given', () => {
+  const sample = input();
+  const html = renderReport({ ...sample, validation: sample.metrics });
+  assert.match(html, /This model on the validation split \(\d+ rows\)/);
+  assert.doesNotMatch(renderReport(sample), /validation split \(/);
+});
