@@ -368,26 +368,26 @@ export class DirStore implements BundleStore {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
-    const path = this.#path(key);
-    const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(temp, bytes);
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw fsError(path, error);
-    }
+    await this.#writeVia(key, bytes, rename);
   }
 
   /** Like put, but fails with AlreadyExistsError instead of replacing (link(2) never overwrites). */
   async putNew(key: string, bytes: Uint8Array): Promise<void> {
+    await this.#writeVia(key, bytes, link);
+  }
+
+  /** Writes a temp file beside the target, then `commit`s it into place, so readers never see a partial file. */
+  async #writeVia(
+    key: string,
+    bytes: Uint8Array,
+    commit: (temp: string, path: string) => Promise<void>,
+  ): Promise<void> {
     const path = this.#path(key);
     const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(temp, bytes);
-      await link(temp, path);
+      await commit(temp, path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new AlreadyExistsError(path, 'already exists', { cause: error });
