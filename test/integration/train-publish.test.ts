@@ -182,3 +182,32 @@ describe('training CLI', () => {
     assert.match(missing.stderr, /nope\.csv/);
   });
 });
+
+test('--preset improved reproduces the committed default model settings', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const root = join(import.meta.dirname, '../../models/review-sentiment');
+  const version = readFileSync(join(root, 'latest'), 'utf8').trim();
+  assert.ok(readdirSync(root).includes(version));
+  const manifest = JSON.parse(readFileSync(join(root, version, 'manifest.json'), 'utf8'));
+  const trained = manifest.training.settings as Record<string, unknown>;
+  const preset = parseTrainArgs(['--data', String(trained.data), '--preset', 'improved']);
+  assert.notEqual(preset, 'help');
+  for (const key of [
+    'numWords',
+    'normalizer',
+    'maxLen',
+    'embeddingDim',
+    'lstmUnits',
+    'bidirectional',
+    'dropout',
+    'classWeights',
+    'epochs',
+    'patience',
+    'batchSize',
+    'learningRate',
+    'seed',
+    'validationSplit',
+  ] as const) {
+    assert.deepEqual((preset as TrainConfig)[key], trained[key], key);
+  }
+});
