@@ -75,17 +75,19 @@ export function encodeExamples(
   return encoded;
 }
 
-/** `balanced`: n / (k · count), as scikit-learn; `sqrt`: its square root, a milder push toward rare classes. */
-export function classWeights(
-  labels: Int32Array,
-  classes: number,
-  mode: TrainConfig['classWeights'],
-): number[] | null {
-  if (mode === 'none') return null;
+/** Rows per class, indexed by label id. */
+export function labelCounts(labels: Int32Array, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
   for (const y of labels) counts[y] = (counts[y] ?? 0) + 1;
+  return counts;
+}
+
+/** `balanced`: n / (k · count), as scikit-learn; `sqrt`: its square root, a milder push toward rare classes. */
+export function classWeights(counts: readonly number[], mode: TrainConfig['classWeights']): number[] | null {
+  if (mode === 'none') return null;
+  const rows = counts.reduce((sum, count) => sum + count, 0);
   return counts.map((count) => {
-    const balanced = count === 0 ? 0 : labels.length / (classes * count);
+    const balanced = count === 0 ? 0 : rows / (counts.length * count);
     return mode === 'sqrt' ? Math.sqrt(balanced) : balanced;
   });
 }
@@ -142,6 +144,7 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
 
   const reportDir = config.reportDir ?? join('runs', runId(config, trainSet.sha256));
   await mkdir(reportDir, { recursive: true });
+  const trainCounts = labelCounts(fitData.labels, labels.length);
   const architecture = architectureOf(config, labels.length);
   const model = createModel(architecture);
   const fitResult = await fit(model, fitData, valData, {
@@ -149,7 +152,7 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     batchSize: config.batchSize,
     learningRate: config.learningRate,
     patience: config.patience,
-    classWeights: classWeights(fitData.labels, labels.length, config.classWeights),
+    classWeights: classWeights(trainCounts, config.classWeights),
     batchMode: config.batchMode,
     maxLen: config.maxLen,
     seed: config.seed,
@@ -158,7 +161,6 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     progress: deps.progress ?? createProgress(),
   });
 
-  const trainCounts = labelCounts(fitData, labels.length);
   // Validation metrics are what settings should be chosen on; the test set only reports.
   const validation = evaluateEncoded(model, valData, labels, trainCounts);
   const metrics = testSet ? evaluateOn(model, tokenizer, testSet, labels, config, trainCounts, log) : null;
@@ -241,12 +243,6 @@ function evaluateEncoded(
 ): Metrics {
   const probabilities = batchedProbabilities(model, data.sequences, null);
   return evaluate(data.labels, probabilities, labels, ordinalValues(labels), trainCounts);
-}
-
-function labelCounts(data: Encoded, classes: number): number[] {
-  const counts = new Array<number>(classes).fill(0);
-  for (const y of data.labels) counts[y] = (counts[y] ?? 0) + 1;
-  return counts;
 }
 
 function summary(m: Metrics) {
