@@ -11,17 +11,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Config, loadConfig } from '../src/config.ts';
-import { createHandler, type Handler } from '../src/handler.ts';
-import type { ApiGatewayEvent } from '../src/http/event.ts';
+import { publishBundle } from '../src/bundle/publish.ts';
+import { type LoadedBundle, loadBundle } from '../src/bundle/read.ts';
+import { type Config, loadConfig } from '../src/function/config.ts';
+import { createHandler, type Handler } from '../src/function/handler.ts';
+import type { ApiGatewayEvent } from '../src/function/http/event.ts';
+import { createLogger } from '../src/function/logger.ts';
+import { createModelService } from '../src/function/service.ts';
 import { createLocalContext } from '../src/local/server.ts';
-import { createLogger } from '../src/logger.ts';
 import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
-import { type LoadedBundle, loadBundle } from '../src/model/bundle-loader.ts';
-import { publishBundle } from '../src/model/publisher.ts';
-import { batchedProbabilities, type Scorer } from '../src/model/scorer.ts';
-import { createModelService } from '../src/model/service.ts';
-import { parseModelUri } from '../src/model/store.ts';
+import { batchedProbabilities } from '../src/model/batching.ts';
+import type { Scorer } from '../src/model/scorer.ts';
+import { parseStorageUri } from '../src/storage/index.ts';
 import { startS3rver } from '../test/helpers/s3rver.ts';
 import { AMAZON_CSV, loadCsv } from '../training/data.ts';
 import { type Child, runChild, startChild } from './lib/child.ts';
@@ -304,7 +305,7 @@ async function measureColdStart(bundle: LoadedBundle, backend: string, body: str
   const s3 = await startS3rver(bucket);
   try {
     const modelUri = `s3://${bucket}/${prefix}`;
-    await publishBundle(bundle.files, modelUri, { s3: s3.client });
+    await publishBundle(bundle.files, modelUri, { storage: s3.storage });
     const env = {
       MODEL_URI: modelUri,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
@@ -418,7 +419,7 @@ async function main(): Promise<void> {
 
 /** Children run with another cwd in mind: give them an absolute path for a folder bundle. */
 function localOrRemote(uri: string): string {
-  const parsed = parseModelUri(uri);
+  const parsed = parseStorageUri(uri);
   return parsed.kind === 'dir' ? parsed.path : uri;
 }
 

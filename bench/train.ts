@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createModel } from '../src/model/architecture.ts';
+import { createModel } from '../src/model/architectures/index.ts';
 import { selectBackend } from '../src/model/backend.ts';
 import { padPre, WordTokenizer } from '../src/text/tokenizer.ts';
 import { ORIGINAL_DEFAULTS, type TrainConfig } from '../training/args.ts';

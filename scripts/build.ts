@@ -1,5 +1,5 @@
 /**
- * Bundles the Lambda entry (src/index.ts) into one ESM file, dist/index.mjs, for the container image.
+ * Bundles the Lambda entry (src/function/index.ts) into one ESM file, dist/index.mjs, for the container image.
  *
  * Every @tensorflow/* package stays external: tfjs-node (installed only in the image) must register its
  * kernels on the SAME tfjs-core instance our code uses, and the wasm backend finds its .wasm binaries
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
-export const ENTRY_POINT = join(PROJECT_ROOT, 'src', 'index.ts');
+export const ENTRY_POINT = join(PROJECT_ROOT, 'src', 'function', 'index.ts');
 export const OUTPUT_FILE_NAME = 'index.mjs';
 export const EXTERNAL_PACKAGES = ['@tensorflow/*'];
 

@@ -1,127 +1,76 @@
 /**
- * Typed HTTP errors. Everything the API can answer with besides 200 is one of these; the `problemResponses`
- * middleware turns them into RFC 9457 `application/problem+json`. 4xx details are written for the client
- * and exposed; 5xx details are generic by construction: the real error travels as `cause`, which is
- * logged and never sent.
+ * The project's one error hierarchy. Each kind says what the caller can do about it, so the HTTP layer
+ * (src/function/http/problems.ts) and the CLIs map kinds to statuses and exit codes in one place. Context
+ * travels as `cause`: a caller that adds context wraps once, never re-words the message chain.
  */
 
-/** RFC 9457 `type` URIs: tag URIs (RFC 4151) name the problem without promising a page to dereference. */
-const PROBLEM_TYPE_BASE = 'tag:review-sentiment,2026:problems/';
+export type ErrorKind = 'bad-request' | 'not-found' | 'conflict' | 'unavailable' | 'internal';
 
-export function problemType(slug: string): string {
-  return `${PROBLEM_TYPE_BASE}${slug}`;
-}
-
-/** One offending part of the request body, located by a JSON Pointer (RFC 6901) such as "/reviews/3". */
+/** One offending part of a request body, located by a JSON Pointer (RFC 6901) such as "/reviews/3". */
 export interface FieldError {
   pointer: string;
   detail: string;
 }
 
-export interface HttpErrorOptions {
-  status: number;
+/**
+ * How an error reads to an HTTP client (RFC 9457). Optional: without it, the kind's default status and a
+ * generic title are used. `detail` replaces the message for clients; 5xx messages are never exposed.
+ */
+export interface ProblemDetails {
+  status?: number;
   slug: string;
   title: string;
-  detail: string;
+  detail?: string;
   headers?: Record<string, string>;
+  errors?: readonly FieldError[];
+}
+
+export interface AppErrorOptions {
   cause?: unknown;
+  problem?: ProblemDetails;
 }
 
-export class HttpError extends Error {
-  override name = 'HttpError';
-  readonly status: number;
-  readonly type: string;
-  readonly title: string;
-  readonly headers: Record<string, string>;
+export abstract class AppError extends Error {
+  abstract readonly kind: ErrorKind;
+  readonly problem: ProblemDetails | undefined;
 
-  constructor(options: HttpErrorOptions) {
-    super(options.detail, { cause: options.cause });
-    this.status = options.status;
-    this.type = problemType(options.slug);
-    this.title = options.title;
-    this.headers = options.headers ?? {};
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = options.problem;
   }
 }
 
-export class MalformedRequestError extends HttpError {
-  override name = 'MalformedRequestError';
-  constructor(detail: string) {
-    super({ status: 400, slug: 'malformed-request', title: 'Malformed request', detail });
-  }
+/** The input is wrong (a request, a flag, a variable, a URI, a file's content): fix it and try again. */
+export class BadRequestError extends AppError {
+  override name = 'BadRequestError';
+  readonly kind = 'bad-request';
 }
 
-export class NotFoundError extends HttpError {
+/** What was asked for does not exist (a route, an object, a file). */
+export class NotFoundError extends AppError {
   override name = 'NotFoundError';
-  constructor(path: string) {
-    super({ status: 404, slug: 'not-found', title: 'Not found', detail: `no route for ${path}` });
-  }
+  readonly kind = 'not-found';
 }
 
-export class MethodNotAllowedError extends HttpError {
-  override name = 'MethodNotAllowedError';
-  readonly allow: readonly string[];
-  constructor(method: string, path: string, allow: readonly string[]) {
-    super({
-      status: 405,
-      slug: 'method-not-allowed',
-      title: 'Method not allowed',
-      detail: `${method} is not allowed on ${path}; use ${allow.join(', ')}`,
-      headers: { allow: allow.join(', ') },
-    });
-    this.allow = allow;
-  }
+/** It exists already or changed under us (versions are immutable; conditional writes lost the race). */
+export class ConflictError extends AppError {
+  override name = 'ConflictError';
+  readonly kind = 'conflict';
 }
 
-export class PayloadTooLargeError extends HttpError {
-  override name = 'PayloadTooLargeError';
-  constructor(bytes: number, maxBytes: number) {
-    super({
-      status: 413,
-      slug: 'payload-too-large',
-      title: 'Payload too large',
-      detail: `request body is ${bytes} bytes; the limit is ${maxBytes} bytes`,
-    });
-  }
+/** Temporarily impossible (storage failing, the model not loaded): the same call may succeed later. */
+export class UnavailableError extends AppError {
+  override name = 'UnavailableError';
+  readonly kind = 'unavailable';
 }
 
-export class UnsupportedMediaTypeError extends HttpError {
-  override name = 'UnsupportedMediaTypeError';
-  constructor(contentType: string) {
-    super({
-      status: 415,
-      slug: 'unsupported-media-type',
-      title: 'Unsupported media type',
-      detail: `content-type ${JSON.stringify(contentType)} is not accepted; send application/json (UTF-8)`,
-    });
-  }
+/** Our own data or code is inconsistent (a corrupt bundle, a failed checksum): retrying will not help. */
+export class InternalError extends AppError {
+  override name = 'InternalError';
+  readonly kind = 'internal';
 }
 
-export class ValidationError extends HttpError {
-  override name = 'ValidationError';
-  readonly errors: readonly FieldError[];
-  constructor(errors: readonly FieldError[]) {
-    const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
-    super({
-      status: 422,
-      slug: 'invalid-reviews',
-      title: 'Invalid reviews',
-      detail: `the request body has ${count}; see errors`,
-    });
-    this.errors = errors;
-  }
-}
-
-/** The model could not be loaded; the service retries the load on the next request. */
-export class ModelUnavailableError extends HttpError {
-  override name = 'ModelUnavailableError';
-  constructor(retryAfterSeconds: number, cause: unknown) {
-    super({
-      status: 503,
-      slug: 'model-unavailable',
-      title: 'Model unavailable',
-      detail: 'the model could not be loaded; retry later',
-      headers: { 'retry-after': String(retryAfterSeconds) },
-      cause,
-    });
-  }
+/** The message of an unknown thrown value, for composing a one-line reason. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

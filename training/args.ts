@@ -4,25 +4,27 @@
  * switches to the settings the committed default model was trained with (see README).
  */
 import { parseArgs } from 'node:util';
+import { BadRequestError } from '../src/errors.ts';
+import { type ArchitectureSettings, ORIGINAL_ARCHITECTURE } from '../src/model/architectures/index.ts';
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '../src/model/backend.ts';
-import { DEFAULT_NORMALIZER, isNormalizerName, type NormalizerName } from '../src/text/normalize.ts';
+import {
+  DEFAULT_NORMALIZER,
+  isNormalizerName,
+  NORMALIZERS,
+  type NormalizerName,
+} from '../src/text/normalize.ts';
 import type { CsvOptions } from './data.ts';
 
 /** Every training setting; the CSV column options are training/data.ts's own type. */
-export interface TrainConfig extends CsvOptions {
+export interface TrainConfig extends CsvOptions, Omit<ArchitectureSettings, 'maskZero'> {
   data: string;
   test: string | null;
   out: string | null;
   name: string;
   reportDir: string | null;
   normalizer: NormalizerName;
-  numWords: number;
   oov: boolean;
   maxLen: number;
-  embeddingDim: number;
-  lstmUnits: number;
-  bidirectional: boolean;
-  dropout: number;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -72,7 +74,7 @@ export const FLAGS: readonly Flag[] = [
   F('includeTitle', 'boolean', 'Data', 'prepend the title to the text (use --no-include-title to drop it)'),
   F('strict', 'boolean', 'Data', 'fail on the first malformed row instead of skipping and counting it'),
   F('limit', 'int', 'Data', 'train on a seeded random sample of N rows (quick experiments)'),
-  F('normalizer', 'string', 'Model', 'text normaliser', ['keras-original-v1', 'unicode-words-v1']),
+  F('normalizer', 'string', 'Model', 'text normaliser', Object.keys(NORMALIZERS)),
   F('numWords', 'int', 'Model', 'vocabulary size incl. padding id 0 (Keras num_words)'),
   F('oov', 'boolean', 'Model', 'map unknown words to an out-of-vocabulary id instead of dropping them'),
   F('maxLen', 'int', 'Model', 'longest sequence; longer texts keep their last maxLen words'),
@@ -111,6 +113,11 @@ export const FLAGS: readonly Flag[] = [
   F('region', 'string', 'Publish', 'S3 region (default from the AWS environment)'),
 ];
 
+function withoutMaskZero(a: ArchitectureSettings): Omit<ArchitectureSettings, 'maskZero'> {
+  const { maskZero: _maskZero, ...rest } = a;
+  return rest;
+}
+
 /** The original design (Python service): 2000 words, 250 tokens, embedding 128, LSTM 100. */
 export const ORIGINAL_DEFAULTS: Omit<TrainConfig, 'data'> = {
   test: null,
@@ -124,13 +131,9 @@ export const ORIGINAL_DEFAULTS: Omit<TrainConfig, 'data'> = {
   includeTitle: true,
   strict: false,
   normalizer: DEFAULT_NORMALIZER,
-  numWords: 2000,
+  ...withoutMaskZero(ORIGINAL_ARCHITECTURE),
   oov: false,
   maxLen: 250,
-  embeddingDim: 128,
-  lstmUnits: 100,
-  bidirectional: false,
-  dropout: 0.2,
   epochs: 6,
   batchSize: 64,
   learningRate: 0.001,
@@ -157,10 +160,6 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   const options: Record<string, { type: 'string' | 'boolean' }> = {
     help: { type: 'boolean' },
@@ -174,13 +173,13 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new BadRequestError((error as Error).message);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return 'help';
   const preset = String(values.preset ?? 'original');
   if (!Object.hasOwn(PRESETS, preset))
-    throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
+    throw new BadRequestError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
   const config: Record<string, unknown> = { ...ORIGINAL_DEFAULTS, ...PRESETS[preset] };
   for (const flag of FLAGS) {
     const name = kebab(flag.key);
@@ -192,24 +191,24 @@ export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
     }
   }
   if (typeof config.data !== 'string')
-    throw new UsageError('--data is required (a CSV path or s3:// URI); see --help');
+    throw new BadRequestError('--data is required (a CSV path or s3:// URI); see --help');
   return validate(config as unknown as TrainConfig);
 }
 
 function convert(flag: Flag, raw: string): unknown {
   const name = `--${kebab(flag.key)}`;
   if (flag.choices && !flag.choices.includes(raw))
-    throw new UsageError(`${name} must be one of ${flag.choices.join(', ')}`);
+    throw new BadRequestError(`${name} must be one of ${flag.choices.join(', ')}`);
   if (flag.kind === 'column') return raw === 'none' ? null : /^\d+$/.test(raw) ? Number(raw) : raw;
   if (flag.kind === 'int') {
     if (!/^\d+$/.test(raw))
-      throw new UsageError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+      throw new BadRequestError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
     return Number(raw);
   }
   if (flag.kind === 'float') {
     const value = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(value))
-      throw new UsageError(`${name} must be a number, got ${JSON.stringify(raw)}`);
+      throw new BadRequestError(`${name} must be a number, got ${JSON.stringify(raw)}`);
     return value;
   }
   return raw;
@@ -217,7 +216,7 @@ function convert(flag: Flag, raw: string): unknown {
 
 function validate(c: TrainConfig): TrainConfig {
   const check = (ok: boolean, message: string) => {
-    if (!ok) throw new UsageError(message);
+    if (!ok) throw new BadRequestError(message);
   };
   check(isNormalizerName(c.normalizer), '--normalizer is unknown');
   check(isBackendPreference(c.backend), '--backend is unknown');

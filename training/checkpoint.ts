@@ -5,11 +5,13 @@
  * or the new checkpoint, never a mix. Layout: magic, u32 header length, JSON header, tensor bytes
  * (tf.io.encodeWeights), with the sha256 of the bytes in the header.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { EpochRecord } from './fit.ts';
+import { writeFileAtomic } from '../src/common/atomic-write.ts';
+import { sha256Hex } from '../src/common/hash.ts';
+import { InternalError } from '../src/errors.ts';
+import type { EpochRecord } from './history.ts';
 import type { RngState } from './random.ts';
 
 export const CHECKPOINT_FILE = 'checkpoint.bin';
@@ -20,10 +22,6 @@ const FORMAT = 'review-sentiment-checkpoint/1';
 export interface NamedTensor {
   name: string;
   tensor: tf.Tensor;
-}
-
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
 }
 
 /** The scalar state of a run after `epoch` completed epochs. */
@@ -76,12 +74,12 @@ export async function saveCheckpoint(
   const groups = { model: [] as string[], best: [] as string[], optimizer: [] as string[] };
   for (const { name } of named)
     groups[name.slice(0, name.indexOf('/')) as keyof CheckpointTensors].push(name);
-  const header: Header = { format: FORMAT, meta, groups, specs, dataSha256: sha256(bytes) };
+  const header: Header = { format: FORMAT, meta, groups, specs, dataSha256: sha256Hex(bytes) };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const length = new Uint8Array(4);
   new DataView(length.buffer).setUint32(0, headerBytes.byteLength, true);
   await mkdir(dir, { recursive: true });
-  await writeAtomically(checkpointPath(dir), [new TextEncoder().encode(MAGIC), length, headerBytes, bytes]);
+  await writeFileAtomic(checkpointPath(dir), [new TextEncoder().encode(MAGIC), length, headerBytes, bytes]);
 }
 
 /** The last checkpoint in `dir`, or null when there is none. The caller owns (and disposes) the tensors. */
@@ -98,13 +96,13 @@ export async function loadCheckpoint(
   }
   const header = parseHeader(file, path);
   const data = file.subarray(12 + header.headerLength);
-  if (sha256(data) !== header.dataSha256) throw new CheckpointError(`${path}: tensor data fails its sha256`);
+  if (sha256Hex(data) !== header.dataSha256) throw new InternalError(`${path}: tensor data fails its sha256`);
   const copy = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
   const map = tf.io.decodeWeights(copy, header.specs);
   const pick = (names: string[]) =>
     names.map((name) => {
       const tensor = map[name];
-      if (!tensor) throw new CheckpointError(`${path}: tensor ${name} is missing`);
+      if (!tensor) throw new InternalError(`${path}: tensor ${name} is missing`);
       return { name: name.replace(/^optimizer\/\d+\//, ''), tensor };
     });
   try {
@@ -124,45 +122,20 @@ export async function loadCheckpoint(
 
 function parseHeader(file: Buffer, path: string): Header & { headerLength: number } {
   if (file.byteLength < 12 || file.subarray(0, 8).toString('latin1') !== MAGIC) {
-    throw new CheckpointError(`${path}: not a training checkpoint (bad magic)`);
+    throw new InternalError(`${path}: not a training checkpoint (bad magic)`);
   }
   const headerLength = file.readUInt32LE(8);
-  if (12 + headerLength > file.byteLength) throw new CheckpointError(`${path}: truncated header`);
+  if (12 + headerLength > file.byteLength) throw new InternalError(`${path}: truncated header`);
   let header: Header;
   try {
     header = JSON.parse(file.subarray(12, 12 + headerLength).toString('utf8')) as Header;
   } catch {
-    throw new CheckpointError(`${path}: header is not valid JSON`);
+    throw new InternalError(`${path}: header is not valid JSON`);
   }
   if (header?.format !== FORMAT) {
-    throw new CheckpointError(`${path}: format ${JSON.stringify(header?.format)}, expected ${FORMAT}`);
+    throw new InternalError(`${path}: format ${JSON.stringify(header?.format)}, expected ${FORMAT}`);
   }
   return { ...header, headerLength };
-}
-
-/** Temp file + fsync + rename (+ fsync of the directory so the rename itself survives a crash). */
-async function writeAtomically(path: string, chunks: Uint8Array[]): Promise<void> {
-  const temp = `${path}.tmp`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writev(chunks);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-  const dir = await open(join(path, '..'), 'r');
-  try {
-    await dir.sync();
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-  } finally {
-    await dir.close();
-  }
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 interface AdamInternals {
@@ -196,7 +169,7 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, saved: NamedTens
   const accBeta1 = beta('accBeta1');
   const accBeta2 = beta('accBeta2');
   if (!accBeta1 || !accBeta2)
-    throw new CheckpointError('checkpoint optimizer state lacks the Adam beta powers');
+    throw new InternalError('checkpoint optimizer state lacks the Adam beta powers');
   await optimizer.setWeights(saved.filter((t) => t.name !== 'accBeta1' && t.name !== 'accBeta2'));
   internals.accBeta1.assign(accBeta1);
   internals.accBeta2.assign(accBeta2);
@@ -205,7 +178,7 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, saved: NamedTens
 function adamInternals(optimizer: tf.Optimizer): AdamInternals {
   const internals = optimizer as unknown as Partial<AdamInternals>;
   if (!(internals.accBeta1 instanceof tf.Variable) || !(internals.accBeta2 instanceof tf.Variable)) {
-    throw new CheckpointError(`checkpoints support the Adam optimizer only, got ${optimizer.getClassName()}`);
+    throw new InternalError(`checkpoints support the Adam optimizer only, got ${optimizer.getClassName()}`);
   }
   return { accBeta1: internals.accBeta1, accBeta2: internals.accBeta2 };
 }

@@ -2,7 +2,8 @@
  * `npm run train -- --help`: fits, evaluates and publishes a review-sentiment bundle.
  * Exits 0 on success, 2 on a usage error, 1 on any other failure.
  */
-import { helpText, parseTrainArgs, UsageError } from './args.ts';
+import { BadRequestError } from '../src/errors.ts';
+import { helpText, parseTrainArgs } from './args.ts';
 import { train } from './pipeline.ts';
 
 export async function main(argv: string[]): Promise<number> {
@@ -10,7 +11,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     config = parseTrainArgs(argv);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof BadRequestError)) throw error;
     process.stderr.write(`train: ${error.message}\n`);
     return 2;
   }

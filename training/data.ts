@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { type CsvError, parse } from 'csv-parse';
-import { openStream } from '../src/model/store.ts';
+import { BadRequestError } from '../src/errors.ts';
+import { defaultStorage, type Storage } from '../src/storage/index.ts';
 
 export interface CsvOptions {
   /** The first row names the columns (and is not data). */
@@ -56,10 +56,6 @@ export interface Dataset {
   labels: string[];
 }
 
-export class CsvDataError extends Error {
-  override name = 'CsvDataError';
-}
-
 /**
  * A plain space, because keras-original-v1 splits words on ' ' only and deletes punctuation without
  * leaving a break: with '. ' the title's last word would still be separate, but with '.' it would fuse
@@ -78,11 +74,11 @@ const MAX_RECORD_CHARS = 1_000_000;
 export async function loadCsv(
   uri: string,
   options: CsvOptions,
-  deps: { s3?: S3Client } = {},
+  deps: { storage?: Storage } = {},
 ): Promise<Dataset> {
   validateOptions(options);
-  // A missing file or object fails with store.ts's NotFoundError, which names it.
-  return readCsv(openStream(uri, deps), uri, options);
+  // A missing file or object fails with a NotFoundError that names it.
+  return readCsv((deps.storage ?? defaultStorage()).stream(uri), uri, options);
 }
 
 /** Parses a CSV byte stream; `uri` names it in errors and in the result. */
@@ -176,11 +172,13 @@ class RowCollector {
     const at = typeof error?.lines === 'number' ? error.lines : 0;
     const line = startLine(at, raw);
     if (this.#columns === null) {
-      throw new CsvDataError(`${this.#uri}: line ${line}: the header row is unparseable: ${error?.message}`);
+      throw new BadRequestError(
+        `${this.#uri}: line ${line}: the header row is unparseable: ${error?.message}`,
+      );
     }
     if (error?.code === 'CSV_MAX_RECORD_SIZE') {
       // csv-parse drops the rest of the chunk after this error, so skipping it would lose rows silently.
-      throw new CsvDataError(`${this.#uri}: line ${line}: ${error.message} (an unclosed quote?)`);
+      throw new BadRequestError(`${this.#uri}: line ${line}: ${error.message} (an unclosed quote?)`);
     }
     if (this.#badRows.at(-1)?.line === line) return;
     this.#rows++;
@@ -189,11 +187,11 @@ class RowCollector {
 
   finish(sha256: string): Dataset {
     if (this.#columns === null)
-      throw new CsvDataError(`${this.#uri}: the file is empty; expected a header row`);
+      throw new BadRequestError(`${this.#uri}: the file is empty; expected a header row`);
     if (this.#examples.length === 0) {
       const first = this.#badRows[0];
       const why = first ? `; first bad row: line ${first.line}: ${first.reason}` : '';
-      throw new CsvDataError(`${this.#uri}: no usable rows (${this.#badRows.length} bad)${why}`);
+      throw new BadRequestError(`${this.#uri}: no usable rows (${this.#badRows.length} bad)${why}`);
     }
     return {
       uri: this.#uri,
@@ -218,7 +216,7 @@ class RowCollector {
   }
 
   #bad(line: number, reason: string): void {
-    if (this.#options.strict) throw new CsvDataError(`${this.#uri}: line ${line}: ${reason}`);
+    if (this.#options.strict) throw new BadRequestError(`${this.#uri}: line ${line}: ${reason}`);
     this.#badRows.push({ line, reason });
   }
 }
@@ -251,13 +249,13 @@ function validateOptions(options: CsvOptions): void {
     const index = typeof value === 'number' && Number.isInteger(value) && value >= 0;
     const label = typeof value === 'string' && value.length > 0;
     if (!index && !label) {
-      throw new CsvDataError(
+      throw new BadRequestError(
         `${name} must be a column name or a 0-based index, got ${JSON.stringify(value)}`,
       );
     }
   }
   if (options.includeTitle && options.titleColumn === null) {
-    throw new CsvDataError('includeTitle needs a titleColumn (or set includeTitle to false)');
+    throw new BadRequestError('includeTitle needs a titleColumn (or set includeTitle to false)');
   }
 }
 
@@ -283,7 +281,7 @@ function resolveColumns(
 function indexColumns(options: CsvOptions, uri: string): Columns {
   const index = (name: string, value: string | number): number => {
     if (typeof value === 'number') return value;
-    throw new CsvDataError(
+    throw new BadRequestError(
       `${uri}: ${name} ${JSON.stringify(value)} is a name, but the file has no header; use a 0-based index`,
     );
   };
@@ -297,14 +295,14 @@ function headerColumns(options: CsvOptions, header: string[], uri: string): Colu
     const found = typeof value === 'number' ? (value < names.length ? value : -1) : names.indexOf(value);
     if (found >= 0) return found;
     const what = typeof value === 'number' ? `index ${value}` : JSON.stringify(value);
-    throw new CsvDataError(`${uri}: ${option} ${what} is not in the header; its columns are ${listed}`);
+    throw new BadRequestError(`${uri}: ${option} ${what} is not in the header; its columns are ${listed}`);
   };
   return resolveColumns(options, uri, index);
 }
 
 function distinct(columns: Columns, uri: string): Columns {
   if (columns.label === columns.text || columns.title === columns.label || columns.title === columns.text) {
-    throw new CsvDataError(
+    throw new BadRequestError(
       `${uri}: label, text and title must be different columns (got ${JSON.stringify(columns)})`,
     );
   }

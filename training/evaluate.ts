@@ -3,6 +3,7 @@
  * half of the Amazon reviews are 5-star), so accuracy is always reported with macro-F1, the star error
  * (MAE) and the score of always predicting the majority training class.
  */
+import { InternalError } from '../src/errors.ts';
 
 export interface ClassMetrics {
   label: string;
@@ -26,10 +27,6 @@ export interface Metrics {
   confusion: number[][];
   labels: string[];
   majorityBaseline: { label: string; accuracy: number; macroF1: number; mae: number | null };
-}
-
-export class EvaluationError extends Error {
-  override name = 'EvaluationError';
 }
 
 /**
@@ -136,7 +133,7 @@ function argmax(values: ArrayLike<number>, name: string): number {
   let best = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i] ?? Number.NaN;
-    if (Number.isNaN(v)) throw new EvaluationError(`${name}[${i}] is NaN`);
+    if (Number.isNaN(v)) throw new InternalError(`${name}[${i}] is NaN`);
     if (v > (values[best] ?? Number.NaN)) best = i;
   }
   return best;
@@ -157,7 +154,7 @@ function validate(
 ): void {
   const k = labels.length;
   const fail = (why: string): never => {
-    throw new EvaluationError(`evaluate: ${why}`);
+    throw new InternalError(`evaluate: ${why}`);
   };
   if (k < 2) fail(`needs at least two labels, got ${k}`);
   if (trueIdx.length === 0) fail('no examples to evaluate');

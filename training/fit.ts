@@ -13,13 +13,10 @@
  * `patience` epochs without improvement training stops (Keras EarlyStopping). The best epoch's weights
  * are restored at the end in every case, so the returned model is the one `bestEpoch` names.
  */
-import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { lengthBatches } from '../src/model/scorer.ts';
-import { padPre } from '../src/text/tokenizer.ts';
-import { type Batch, type BatchMode, makeBatches } from './batches.ts';
+import { ConflictError } from '../src/errors.ts';
+import { type Batch, makeBatches } from './batches.ts';
 import {
-  CheckpointError,
   type CheckpointMeta,
   captureOptimizer,
   checkpointPath,
@@ -27,54 +24,10 @@ import {
   restoreOptimizer,
   saveCheckpoint,
 } from './checkpoint.ts';
-import type { ProgressSink } from './progress.ts';
+import { type FitOptions, fitFingerprint, validateFit } from './fit-checks.ts';
+import type { EpochRecord, FitResult } from './history.ts';
+import { countCorrect, crossEntropy, evaluateLoss, type FitData } from './loss.ts';
 import { Rng } from './random.ts';
-
-export interface FitOptions {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** Epochs without validation improvement before stopping (Keras semantics); Infinity never stops. */
-  patience: number;
-  /** One weight per class (index = label), or null for none. */
-  classWeights: number[] | null;
-  batchMode: BatchMode;
-  maxLen: number;
-  seed: number;
-  checkpointDir: string | null;
-  /** Continue the run checkpointed in checkpointDir; starts fresh when it holds none yet. */
-  resume: boolean;
-  progress?: ProgressSink;
-  /** Aborting stops training before the next batch; the last completed epoch stays checkpointed. */
-  signal?: AbortSignal;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  /** Mean training loss and accuracy over the epoch (dropout on, class-weighted loss). */
-  loss: number;
-  accuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  /** Training samples per second of the training phase alone. */
-  samplesPerSec: number;
-  /** Wall time of the epoch: training and validation (the checkpoint written after it is not counted). */
-  seconds: number;
-}
-
-export interface FitResult {
-  history: EpochRecord[];
-  /** Epoch whose weights the model now holds (lowest validation loss); 0 if none was finite. */
-  bestEpoch: number;
-  stoppedEarly: boolean;
-  /** Completed epochs found in the checkpoint, or null when the run started fresh. */
-  resumedFrom: number | null;
-}
-
-export interface FitData {
-  sequences: Int32Array[];
-  labels: Int32Array;
-}
 
 interface RunState {
   /** Completed epochs. */
@@ -239,61 +192,6 @@ function reseedDropout(model: tf.LayersModel, rng: Rng): void {
   }
 }
 
-/** Per-sample cross-entropy -log p[y] with Keras's clipping of the probabilities. */
-export function sampleCrossEntropy(probs: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const clipped = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
-    const picked = tf.sum(tf.mul(tf.oneHot(y, probs.shape[1]), clipped), -1);
-    return tf.neg(tf.log(picked)) as tf.Tensor1D;
-  });
-}
-
-/** Batch loss: mean(ce), or mean(w[y] * ce) with class weights (Keras class_weight semantics). */
-export function crossEntropy(
-  probs: tf.Tensor2D,
-  y: tf.Tensor1D,
-  classWeights: tf.Tensor1D | null,
-): tf.Scalar {
-  return tf.tidy(() => {
-    const ce = sampleCrossEntropy(probs, y);
-    return tf.mean(classWeights ? tf.mul(ce, tf.gather(classWeights, y)) : ce) as tf.Scalar;
-  });
-}
-
-function countCorrect(probs: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), y), 'float32')) as tf.Scalar);
-}
-
-/** Unweighted loss and accuracy without dropout; batches grouped by length like serving does. */
-export function evaluateLoss(
-  model: tf.LayersModel,
-  data: FitData,
-  mode: BatchMode,
-  maxLen: number,
-): { loss: number; accuracy: number } {
-  let lossSum = 0;
-  let correct = 0;
-  for (const batch of lengthBatches(data.sequences, mode === 'padded' ? maxLen : null)) {
-    const length = Math.min(batch.length, maxLen);
-    const rows = batch.rows.map((i) => data.sequences[i] ?? new Int32Array(0));
-    const sums = tf.tidy(() => {
-      const x = tf.tensor2d(padPre(rows, length), [rows.length, length], 'int32');
-      const y = tf.tensor1d(
-        Int32Array.from(batch.rows, (i) => data.labels[i] ?? 0),
-        'int32',
-      );
-      const probs = model.apply(x, { training: false }) as tf.Tensor2D;
-      return tf.stack([tf.sum(sampleCrossEntropy(probs, y)), countCorrect(probs, y)]);
-    });
-    const [loss = Number.NaN, hits = 0] = sums.dataSync();
-    sums.dispose();
-    lossSum += loss;
-    correct += hits;
-  }
-  const n = data.sequences.length;
-  return { loss: lossSum / n, accuracy: correct / n };
-}
-
 function finish(ctx: Context, state: RunState): void {
   const { progress } = ctx.options;
   if (state.stopped && state.epoch < ctx.options.epochs) {
@@ -329,7 +227,7 @@ async function startState(ctx: Context): Promise<{ state: RunState; resumedFrom:
   const { meta, tensors } = saved;
   try {
     if (!resume) {
-      throw new CheckpointError(
+      throw new ConflictError(
         `${checkpointPath(checkpointDir)} already holds epoch ${meta.epoch} of a run: ` +
           'resume it, or give an empty checkpoint directory',
       );
@@ -386,107 +284,12 @@ function assertSameRun(saved: Record<string, string>, current: Record<string, st
     .filter((key) => saved[key] !== current[key])
     .map((key) => `${key}: checkpoint ${saved[key] ?? '(none)'}, now ${current[key] ?? '(none)'}`);
   if (differences.length > 0) {
-    throw new CheckpointError(
+    throw new ConflictError(
       `${path} was made with different settings or data, refusing to resume (${differences.join('; ')})`,
     );
   }
 }
 
-/** What a resumed run must share with the checkpointed one. `epochs` is left out: a run may be extended. */
-function fitFingerprint(
-  model: tf.LayersModel,
-  train: FitData,
-  validation: FitData,
-  options: FitOptions,
-  numClasses: number,
-): Record<string, string> {
-  const layers = model.layers.map((layer) => {
-    // Dropout seeds are rewritten every batch, and names differ between otherwise equal models.
-    const { name: _name, seed: _seed, ...config } = layer.getConfig() as Record<string, unknown>;
-    return [layer.getClassName(), config];
-  });
-  const shapes = model.weights.map((w) => w.shape);
-  return {
-    batchSize: String(options.batchSize),
-    learningRate: String(options.learningRate),
-    patience: String(options.patience),
-    classWeights: JSON.stringify(options.classWeights),
-    batchMode: options.batchMode,
-    maxLen: String(options.maxLen),
-    seed: String(options.seed),
-    numClasses: String(numClasses),
-    model: sha256Text(JSON.stringify([layers, shapes])),
-    trainData: datasetHash(train),
-    validationData: datasetHash(validation),
-  };
-}
-
-function datasetHash(data: FitData): string {
-  const hash = createHash('sha256');
-  const length = new Uint32Array(1);
-  for (const seq of data.sequences) {
-    length[0] = seq.length;
-    hash.update(length);
-    hash.update(new Uint8Array(seq.buffer, seq.byteOffset, seq.byteLength));
-  }
-  hash.update(new Uint8Array(data.labels.buffer, data.labels.byteOffset, data.labels.byteLength));
-  return hash.digest('hex');
-}
-
-function sha256Text(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function validateFit(
-  model: tf.LayersModel,
-  train: FitData,
-  validation: FitData,
-  options: FitOptions,
-): number {
-  const numClasses = model.outputs[0]?.shape[1];
-  if (typeof numClasses !== 'number' || model.outputs[0]?.shape.length !== 2) {
-    throw new TypeError('fit needs a model with one [batch, classes] output');
-  }
-  validateData('training', train, numClasses);
-  validateData('validation', validation, numClasses);
-  const positiveInt = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
-  };
-  positiveInt('epochs', options.epochs);
-  positiveInt('batchSize', options.batchSize);
-  positiveInt('maxLen', options.maxLen);
-  if (!(options.learningRate > 0 && Number.isFinite(options.learningRate))) {
-    throw new RangeError(`learningRate must be a positive number, got ${options.learningRate}`);
-  }
-  if (!(options.patience >= 0) || !(Number.isInteger(options.patience) || options.patience === Infinity)) {
-    throw new RangeError(`patience must be an integer >= 0 or Infinity, got ${options.patience}`);
-  }
-  validateClassWeights(options.classWeights, numClasses);
-  if (!Number.isSafeInteger(options.seed))
-    throw new RangeError(`seed must be a safe integer, got ${options.seed}`);
-  if (options.resume && !options.checkpointDir) throw new TypeError('resume needs a checkpointDir');
-  return numClasses;
-}
-
-function validateData(name: string, data: FitData, numClasses: number): void {
-  if (data.sequences.length === 0) throw new RangeError(`${name} data is empty`);
-  if (data.labels.length !== data.sequences.length) {
-    throw new RangeError(`${name} data: ${data.sequences.length} sequences but ${data.labels.length} labels`);
-  }
-  const bad = data.labels.findIndex((label) => label < 0 || label >= numClasses);
-  if (bad >= 0) {
-    throw new RangeError(
-      `${name} data: label ${data.labels[bad]} at row ${bad} is outside 0..${numClasses - 1}`,
-    );
-  }
-}
-
-function validateClassWeights(weights: number[] | null, numClasses: number): void {
-  if (weights === null) return;
-  if (weights.length !== numClasses) {
-    throw new RangeError(`classWeights has ${weights.length} entries, the model has ${numClasses} classes`);
-  }
-  if (!weights.every((w) => Number.isFinite(w) && w >= 0) || !weights.some((w) => w > 0)) {
-    throw new RangeError(`classWeights must be finite, >= 0 and not all 0, got ${JSON.stringify(weights)}`);
-  }
-}
+export type { FitOptions } from './fit-checks.ts';
+export type { EpochRecord, FitResult } from './history.ts';
+export type { FitData } from './loss.ts';

@@ -2,18 +2,17 @@
  * The training run as named steps: load → split → tokenize → build → fit → evaluate → bundle →
  * report → publish. Each step is a function of its inputs so tests and benchmarks can call them alone.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type * as tf from '@tensorflow/tfjs';
-import { type Architecture, createModel } from '../src/model/architecture.ts';
+import { createBundleFiles, makeVersionId } from '../src/bundle/files.ts';
+import { ordinalValues } from '../src/bundle/manifest.ts';
+import { publishBundle } from '../src/bundle/publish.ts';
+import { sha256Hex } from '../src/common/hash.ts';
+import { type Architecture, createModel, pickArchitecture } from '../src/model/architectures/index.ts';
 import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
-import { createBundleFiles, makeVersionId } from '../src/model/bundle-files.ts';
-import { ordinalValues } from '../src/model/manifest.ts';
-import { publishBundle } from '../src/model/publisher.ts';
-import { batchedProbabilities } from '../src/model/scorer.ts';
-import { createS3Client } from '../src/model/store.ts';
+import { batchedProbabilities } from '../src/model/batching.ts';
+import { createStorage, type Storage } from '../src/storage/index.ts';
 import { WordTokenizer } from '../src/text/tokenizer.ts';
 import type { TrainConfig } from './args.ts';
 import { type Dataset, type Example, loadCsv, sortLabels } from './data.ts';
@@ -95,26 +94,17 @@ export function classWeights(counts: readonly number[], mode: TrainConfig['class
 /** Identifies a run by its data and settings, so `--resume` with the same command finds its checkpoint. */
 export function runId(config: TrainConfig, dataSha256: string): string {
   const { out, reportDir, checkpointDir, resume, backend, endpointUrl, region, ...settings } = config;
-  const digest = createHash('sha256').update(JSON.stringify({ settings, dataSha256 })).digest('hex');
+  const digest = sha256Hex(JSON.stringify({ settings, dataSha256 }));
   return `${config.name}-${digest.slice(0, 12)}`;
 }
 
 export function architectureOf(config: TrainConfig, numClasses: number): Architecture {
-  return {
-    numWords: config.numWords,
-    numClasses,
-    embeddingDim: config.embeddingDim,
-    lstmUnits: config.lstmUnits,
-    bidirectional: config.bidirectional,
-    dropout: config.dropout,
-    maskZero: true,
-    seed: config.seed,
-  };
+  return { ...pickArchitecture({ ...config, maskZero: true }), numClasses, seed: config.seed };
 }
 
 export interface TrainDependencies {
-  /** S3 client for s3:// data and output; by default one is made from --endpoint-url / --region. */
-  s3?: S3Client;
+  /** Where s3:// data and output live; by default S3 with --endpoint-url / --region. */
+  storage?: Storage;
   log?: Log;
   /** Where the progress bar goes; by default stderr. */
   progress?: ProgressSink;
@@ -124,8 +114,8 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   const log = deps.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const backend = await selectBackend(config.backend);
   log(`backend: ${backend.name} (${backend.package})`);
-  const s3 = deps.s3 ?? (needsS3(config) ? createS3Client(s3Options(config)) : undefined);
-  const { train: trainSet, test: testSet } = await loadData(config, s3, log);
+  const storage = deps.storage ?? createStorage({ s3: s3Options(config) });
+  const { train: trainSet, test: testSet } = await loadData(config, storage, log);
   const labels = trainSet.labels;
   const { fit: fitRows, validation: valRows } = splitValidation(
     trainSet.examples,
@@ -180,7 +170,7 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     training: trainingRecord(config, trainSet, testSet, backend, fitResult, fitRows.length, valRows.length),
     metrics: { ...(metrics ? summary(metrics) : {}), validation: summary(validation) },
   });
-  const published = config.out ? await publishBundle(files, config.out, { s3, log }) : null;
+  const published = config.out ? await publishBundle(files, config.out, { storage, log }) : null;
   await writeOutputs(reportDir, {
     config,
     trainSet,
@@ -195,10 +185,10 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   return { model, tokenizer, version, published, reportDir, metrics, fit: fitResult, backend };
 }
 
-async function loadData(config: TrainConfig, s3: S3Client | undefined, log: Log) {
+async function loadData(config: TrainConfig, storage: Storage, log: Log) {
   const [trainSet, testSet] = await Promise.all([
-    loadCsv(config.data, config, { s3 }),
-    config.test ? loadCsv(config.test, config, { s3 }) : Promise.resolve(null),
+    loadCsv(config.data, config, { storage }),
+    config.test ? loadCsv(config.test, config, { storage }) : Promise.resolve(null),
   ]);
   if (config.limit !== null && config.limit < trainSet.examples.length) {
     // A seeded sample, not the first rows: the file is ordered by source, so a prefix can miss whole classes.
@@ -333,10 +323,6 @@ async function writeOutputs(
     reference: REFERENCE_FIGURES,
   });
   await writeFile(join(dir, 'report.html'), html);
-}
-
-function needsS3(c: TrainConfig): boolean {
-  return [c.data, c.test, c.out].some((uri) => uri?.startsWith('s3://'));
 }
 
 function s3Options(c: TrainConfig) {

@@ -3,7 +3,8 @@
  * never costs training time); in CI logs, where `\r` would pile up as one huge line, a plain line is
  * written at every 10% of the epoch or every 30 s. Each epoch ends with a summary line.
  */
-import type { EpochRecord } from './fit.ts';
+import { formatDuration } from '../src/common/duration.ts';
+import type { EpochRecord } from './history.ts';
 
 export interface BatchProgress {
   epoch: number;
@@ -112,14 +113,4 @@ export function formatEpochEnd(end: EpochEnd): string {
     `acc ${r.accuracy.toFixed(3)} val_loss ${r.valLoss.toFixed(3)} val_acc ${r.valAccuracy.toFixed(3)} ` +
     `${Math.round(r.samplesPerSec)} samples/s (${verdict})`
   );
-}
-
-/** m:ss, or h:mm:ss from an hour; `?` when unknown (no speed measured yet). */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const total = Math.round(seconds);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }

@@ -4,11 +4,12 @@
  * meta tag forbids any fetch, so a resource reference slipping in later would show up as broken, not leak.
  * Every string from the run (labels, URIs, settings) comes from user data and is escaped.
  */
+import { formatDuration } from '../src/common/duration.ts';
 import type { BadRow } from './data.ts';
 import type { Metrics } from './evaluate.ts';
-import type { EpochRecord } from './fit.ts';
+import type { EpochRecord } from './history.ts';
 
-export type { EpochRecord } from './fit.ts';
+export type { EpochRecord } from './history.ts';
 
 export interface DataSummary {
   uri: string;
@@ -372,12 +373,6 @@ function settingText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '—';
   return JSON.stringify(value) ?? String(value);
-}
-
-function formatDuration(seconds: number): string {
-  if (seconds < 90) return `${seconds.toFixed(1)} s`;
-  const minutes = seconds / 60;
-  return minutes < 90 ? `${minutes.toFixed(1)} min` : `${(minutes / 60).toFixed(2)} h`;
 }
 
 function formatValue(v: number, digits: number): string {

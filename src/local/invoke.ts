@@ -4,21 +4,18 @@
  * to stderr (as with sam), so the output can be piped to jq.
  */
 import { readFile } from 'node:fs/promises';
+import { BadRequestError } from '../errors.ts';
 import { createLocalContext } from './server.ts';
-
-export class InvokeError extends Error {
-  override name = 'InvokeError';
-}
 
 /** Reads and parses an event file; every failure names the file and what is wrong with it. */
 export async function readEventFile(path: string | undefined): Promise<object> {
-  if (!path) throw new InvokeError('usage: npm run invoke -- events/<file>.json');
+  if (!path) throw new BadRequestError('usage: npm run invoke -- events/<file>.json');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InvokeError(
+    throw new BadRequestError(
       code === 'ENOENT' ? `event file not found: ${path}` : `cannot read ${path}: ${code}`,
     );
   }
@@ -26,10 +23,10 @@ export async function readEventFile(path: string | undefined): Promise<object> {
   try {
     event = JSON.parse(text);
   } catch (error) {
-    throw new InvokeError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new BadRequestError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw new InvokeError(`${path} must hold a JSON object (an API Gateway event)`);
+    throw new BadRequestError(`${path} must hold a JSON object (an API Gateway event)`);
   }
   return event;
 }
@@ -39,7 +36,7 @@ async function main(): Promise<void> {
   const printResult = process.stdout.write.bind(process.stdout);
   // Everything else the function prints (Powertools logs, tfjs notices) is log output: send it to stderr.
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-  const { handler } = await import('../index.ts');
+  const { handler } = await import('../function/index.ts');
   const result = await handler(event as Parameters<typeof handler>[0], createLocalContext());
   await new Promise((resolve) => printResult(`${JSON.stringify(result)}\n`, resolve));
 }
@@ -48,9 +45,10 @@ if (import.meta.main) {
   main().then(
     () => process.exit(0),
     (error: unknown) => {
-      const message = error instanceof InvokeError ? error.message : `the handler failed: ${String(error)}`;
+      const message =
+        error instanceof BadRequestError ? error.message : `the handler failed: ${String(error)}`;
       console.error(`invoke: ${message}`);
-      process.exit(error instanceof InvokeError ? 2 : 1);
+      process.exit(error instanceof BadRequestError ? 2 : 1);
     },
   );
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { gatewayRequestId, toApiGatewayEvent } from '../http/local-event.ts';
+import { gatewayRequestId, toApiGatewayEvent } from './event.ts';
 
 export type LocalHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -197,7 +197,7 @@ export function listenAddress(env: Readonly<Record<string, string | undefined>>)
 async function main(): Promise<void> {
   const { port, host } = listenAddress(process.env);
   // Imported here, not at the top: the entry loads config and starts the model load at import time.
-  const { handler } = await import('../index.ts');
+  const { handler } = await import('../function/index.ts');
   const server = await startServer({ port, host, handler });
   console.log(`review-sentiment listening on ${server.url} (POST /predictions, GET /health)`);
   const stop = () => {

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Limits } from '../../src/config.ts';
-import type { HttpResponse, Problem } from '../../src/http/responses.ts';
+import type { Limits } from '../../src/function/config.ts';
+import type { Problem } from '../../src/function/http/problems.ts';
+import type { HttpResponse } from '../../src/function/http/responses.ts';
 import type { Scorer } from '../../src/model/scorer.ts';
 
 export const EVENTS_DIR = resolve(import.meta.dirname, '..', '..', 'events');

@@ -15,7 +15,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, type S3ClientOptions } from '../../src/model/store.ts';
+import {
+  createS3Client,
+  createStorage,
+  type S3ClientOptions,
+  type Storage,
+} from '../../src/storage/index.ts';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -30,6 +35,8 @@ const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
 export interface S3rverHandle {
   endpoint: string;
   client: S3Client;
+  /** Storage whose s3:// URIs go to this server. */
+  storage: Storage;
   bucket: string;
   stop(): Promise<void>;
 }
@@ -59,6 +66,7 @@ export async function startS3rver(bucket = 'models-bucket'): Promise<S3rverHandl
   return {
     endpoint,
     client,
+    storage: createStorage({ s3: client }),
     bucket,
     async stop() {
       client.destroy();

@@ -4,9 +4,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createModel } from '../../src/model/architecture.ts';
-import { createBundleFiles } from '../../src/model/bundle-files.ts';
-import { LATEST_POINTER, MANIFEST_FILE, type Manifest } from '../../src/model/manifest.ts';
+import { createBundleFiles } from '../../src/bundle/files.ts';
+import { LATEST_POINTER, MANIFEST_FILE, type Manifest } from '../../src/bundle/manifest.ts';
+import { createModel } from '../../src/model/architectures/index.ts';
 import type { NormalizerName } from '../../src/text/normalize.ts';
 import { WordTokenizer } from '../../src/text/tokenizer.ts';
 

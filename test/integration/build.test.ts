@@ -78,7 +78,7 @@ describe('esbuild bundle of the Lambda entry', () => {
       'a TensorFlow.js package was bundled: tfjs-node would register on a different copy',
     );
     assert.ok(build.inputs.some((input) => input.includes('node_modules/@aws-sdk/client-s3/')));
-    assert.ok(build.inputs.includes('src/index.ts'));
+    assert.ok(build.inputs.includes('src/function/index.ts'));
     const code = await readFile(build.outfile, 'utf8');
     assert.match(code, /^export\s*\{[^}]*\bhandler\b/m);
   });

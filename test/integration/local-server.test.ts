@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { loadConfig } from '../../src/config.ts';
-import { createHandler } from '../../src/handler.ts';
+import { loadConfig } from '../../src/function/config.ts';
+import { createHandler } from '../../src/function/handler.ts';
+import { createLogger } from '../../src/function/logger.ts';
+import { createModelService, type LoadedModel } from '../../src/function/service.ts';
 import { type RunningServer, startServer } from '../../src/local/server.ts';
-import { createLogger } from '../../src/logger.ts';
 import { selectBackend } from '../../src/model/backend.ts';
-import { createModelService, type LoadedModel } from '../../src/model/service.ts';
 import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -9,8 +9,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadBundle } from '../../src/bundle/read.ts';
 import { selectBackend } from '../../src/model/backend.ts';
-import { buildScorer, loadBundle } from '../../src/model/bundle-loader.ts';
+import { buildScorer } from '../../src/model/build.ts';
 import { Scorer } from '../../src/model/scorer.ts';
 import { parseTrainArgs, type TrainConfig } from '../../training/args.ts';
 import { train } from '../../training/pipeline.ts';
@@ -99,7 +100,7 @@ describe('npm run train', () => {
 
   before(async () => {
     const out = `s3://${s3.bucket}/review-sentiment/`;
-    result = await train(config({ out }), { s3: s3.client, log: () => {}, progress: quiet });
+    result = await train(config({ out }), { storage: s3.storage, log: () => {}, progress: quiet });
   });
 
   test('learns a separable task far above chance (0.2)', () => {
@@ -110,7 +111,7 @@ describe('npm run train', () => {
 
   test('publishes to S3 and the serving loader predicts exactly what the trained model did', async () => {
     assert.equal(result.published?.version, result.version);
-    const loaded = await loadBundle(`s3://${s3.bucket}/review-sentiment/`, { s3: s3.client });
+    const loaded = await loadBundle(`s3://${s3.bucket}/review-sentiment/`, { storage: s3.storage });
     assert.equal(loaded.version, result.version, 'the latest pointer names the new version');
     const served = await buildScorer(loaded);
     const trained = new Scorer(result.model, result.tokenizer, loaded.manifest);
@@ -121,7 +122,7 @@ describe('npm run train', () => {
 
   test('the manifest carries labels, preprocessing, metrics and the data hash', async () => {
     const { manifest } = await loadBundle(`s3://${s3.bucket}/review-sentiment/${result.version}/`, {
-      s3: s3.client,
+      storage: s3.storage,
     });
     assert.deepEqual(manifest.labels, ['1', '2', '3', '4', '5']);
     assert.equal(manifest.preprocessing.numWords, 60);

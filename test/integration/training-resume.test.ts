@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../src/model/architecture.ts';
+import { createModel } from '../../src/model/architectures/index.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { CHECKPOINT_FILE, checkpointPath } from '../../training/checkpoint.ts';
 import type { EpochRecord, FitData, FitOptions, FitResult } from '../../training/fit.ts';

@@ -170,8 +170,8 @@ describe('Dockerfile parsing', () => {
   test('dockerignore rules follow Docker: parents count, the last match wins', () => {
     const rules = parseDockerignore('*\n!src/\n!scripts/build.ts\nsrc/**/*.test.ts\n');
     assert.equal(isIgnored(rules, 'node_modules/x/index.js'), true);
-    assert.equal(isIgnored(rules, 'src/model/store.ts'), false);
-    assert.equal(isIgnored(rules, 'src/model/store.test.ts'), true);
+    assert.equal(isIgnored(rules, 'src/storage/s3.ts'), false);
+    assert.equal(isIgnored(rules, 'src/storage/s3.test.ts'), true);
     assert.equal(isIgnored(rules, 'scripts/build.ts'), false);
     assert.equal(isIgnored(rules, 'scripts/other.ts'), true);
   });

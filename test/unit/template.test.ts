@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { type CollectionTag, parse, type ScalarTag } from 'yaml';
-import { loadConfig } from '../../src/config.ts';
-import { ROUTES } from '../../src/http/routes.ts';
+import { loadConfig } from '../../src/function/config.ts';
+import { ROUTES } from '../../src/function/routes/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const FUNCTION = 'ReviewScoringFunction';

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { NotFoundError } from '../../src/model/store.ts';
+import { BadRequestError, NotFoundError } from '../../src/errors.ts';
 import {
   AMAZON_CSV,
-  CsvDataError,
   type CsvOptions,
   type Dataset,
   loadCsv,
@@ -141,10 +140,10 @@ describe('readCsv: bad rows', () => {
 
   test('strict mode fails at the first one, naming the file and line', async () => {
     await assert.rejects(read(csv, { ...AMAZON_CSV, strict: true }), (e: unknown) => {
-      return e instanceof CsvDataError && e.message === 'mem.csv: line 2: 2 columns, expected 3';
+      return e instanceof BadRequestError && e.message === 'mem.csv: line 2: 2 columns, expected 3';
     });
     await assert.rejects(read('"5","a","b"\n"4","x "y" z","c"\n', { ...AMAZON_CSV, strict: true }), {
-      name: 'CsvDataError',
+      name: 'BadRequestError',
       message: /^mem\.csv: line 2: unparseable quoting: Invalid Closing Quote/,
     });
   });
@@ -152,7 +151,7 @@ describe('readCsv: bad rows', () => {
   test('an unclosed quote that swallows the rest of a big file fails instead of losing rows', async () => {
     const rest = 'a line with no quote, so the quote never closes\n'.repeat(25_000); // 1.2 MB, past the 1 MB limit
     await assert.rejects(read(`"5","ok","row"\n"5","a","unclosed\n${rest}`, AMAZON_CSV), {
-      name: 'CsvDataError',
+      name: 'BadRequestError',
       message: /^mem\.csv: line 2: Max Record Size: .* \(an unclosed quote\?\)$/,
     });
   });
@@ -195,7 +194,7 @@ describe('readCsv: header and column options', () => {
 
   test('a missing column name lists the header', async () => {
     await assert.rejects(read(csv, { ...EMOTION, labelColumn: 'rating' }), {
-      name: 'CsvDataError',
+      name: 'BadRequestError',
       message:
         'mem.csv: labelColumn "rating" is not in the header; its columns are "id", "label", "text", "extra"',
     });

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { InternalError } from '../../src/errors.ts';
 import { AMAZON_CSV, loadCsv } from '../../training/data.ts';
-import { EvaluationError, evaluate } from '../../training/evaluate.ts';
+import { evaluate } from '../../training/evaluate.ts';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const STARS = ['1', '2', '3', '4', '5'];
@@ -186,7 +187,7 @@ describe('evaluate: edge cases', () => {
       ['one label', () => evaluate([0], [[1]], ['a'], null), /at least two labels/],
     ];
     for (const [name, run, message] of cases) {
-      assert.throws(run, (e: unknown) => e instanceof EvaluationError && message.test(e.message), name);
+      assert.throws(run, (e: unknown) => e instanceof InternalError && message.test(e.message), name);
     }
   });
 });

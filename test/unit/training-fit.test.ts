@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../src/model/architecture.ts';
+import { formatDuration } from '../../src/common/duration.ts';
+import { createModel } from '../../src/model/architectures/index.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { WordTokenizer } from '../../src/text/tokenizer.ts';
-import {
-  crossEntropy,
-  type EpochRecord,
-  evaluateLoss,
-  type FitData,
-  type FitOptions,
-  fit,
-} from '../../training/fit.ts';
+import { type EpochRecord, type FitData, type FitOptions, fit } from '../../training/fit.ts';
+import { crossEntropy, evaluateLoss } from '../../training/loss.ts';
 import {
   type BatchProgress,
   createProgress,
   type EpochEnd,
   formatBatch,
-  formatDuration,
   type ProgressSink,
 } from '../../training/progress.ts';
 import { Rng } from '../../training/random.ts';

@@ -1,0 +1,119 @@
+/**
+ * Function configuration, read once at init from the environment. Every bad value fails loudly with
+ * the variable's name, so a misconfigured deployment dies at cold start instead of on some request.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { BadRequestError } from '../errors.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../model/backend.ts';
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Published in GET /health so clients know what a valid request looks like. */
+export interface Limits {
+  maxReviews: number;
+  maxReviewChars: number;
+  maxBodyBytes: number;
+}
+
+export interface Config {
+  modelUri: string;
+  limits: Limits;
+  backend: BackendPreference;
+  logLevel: LogLevel;
+  logReviewText: boolean;
+}
+
+export const DEFAULT_MAX_REVIEWS = 100;
+export const DEFAULT_MAX_REVIEW_CHARS = 10_000;
+
+/**
+ * The bundle folder beside the nearest package.json: the repo root when run from src/, /var/task in the
+ * image (where the bundled index.mjs sits at the root itself), so both find models/review-sentiment.
+ */
+export const DEFAULT_MODEL_URI = join(packageRoot(import.meta.dirname), 'models', 'review-sentiment');
+
+function packageRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(start, '..');
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Room for `maxReviews` reviews of `maxReviewChars` ASCII characters plus 10% for JSON syntax, escapes
+ * and multi-byte characters: 1,100,000 bytes with the defaults.
+ */
+export function defaultMaxBodyBytes(maxReviews: number, maxReviewChars: number): number {
+  return Math.ceil(maxReviews * maxReviewChars * 1.1);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const maxReviews = positiveInt(env, 'MAX_REVIEWS', DEFAULT_MAX_REVIEWS);
+  const maxReviewChars = positiveInt(env, 'MAX_REVIEW_CHARS', DEFAULT_MAX_REVIEW_CHARS);
+  return {
+    modelUri: modelUri(env),
+    limits: {
+      maxReviews,
+      maxReviewChars,
+      maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', defaultMaxBodyBytes(maxReviews, maxReviewChars)),
+    },
+    backend: oneOf(env, 'TFJS_BACKEND', BACKEND_PREFERENCES, 'auto'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'INFO', (value) => value.toUpperCase()),
+    logReviewText: boolean(env, 'LOG_REVIEW_TEXT', false),
+  };
+}
+
+/** Unset or empty means "use the default"; in Lambda the template must set MODEL_URI, so it is required there. */
+function present(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function modelUri(env: Env): string {
+  const value = present(env, 'MODEL_URI');
+  if (value !== undefined) return value;
+  if (present(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined) {
+    throw new BadRequestError(
+      'MODEL_URI is not set; in Lambda it must name the bundle (s3://bucket/prefix/)',
+    );
+  }
+  return DEFAULT_MODEL_URI;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const value = present(env, name);
+  if (value === undefined) return fallback;
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new BadRequestError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+  canonical: (value: string) => string = (value) => value,
+): T {
+  const value = present(env, name);
+  if (value === undefined) return fallback;
+  const match = allowed.find((option) => option === canonical(value));
+  if (match === undefined) {
+    throw new BadRequestError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return match;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = present(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new BadRequestError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}

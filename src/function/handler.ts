@@ -1,0 +1,25 @@
+/**
+ * The function's HTTP handler: a middy chain around a thin body that normalises the event and hands it
+ * to the route table. Errors are thrown as typed errors and mapped once, by `problemResponses`.
+ */
+import middy from '@middy/core';
+import { type ApiGatewayEvent, toHttpRequest } from './http/event.ts';
+import { problemResponses, type RequestContext, requestLog } from './http/middlewares.ts';
+import type { HttpResponse } from './http/responses.ts';
+import { matchRoute } from './routes/index.ts';
+import type { HandlerDependencies } from './routes/route.ts';
+
+export type { HandlerDependencies } from './routes/route.ts';
+
+export type Handler = middy.MiddyfiedHandler<ApiGatewayEvent, HttpResponse, Error, RequestContext>;
+
+export function createHandler(deps: HandlerDependencies): Handler {
+  const serve = async (event: ApiGatewayEvent, context: RequestContext): Promise<HttpResponse> => {
+    const request = toHttpRequest(event, context.awsRequestId, deps.config.limits.maxBodyBytes);
+    const { handler, params } = matchRoute(request.method, request.path);
+    return handler({ request, params, context, deps });
+  };
+  return middy<ApiGatewayEvent, HttpResponse, Error, RequestContext>(serve)
+    .use(requestLog({ logger: deps.logger, logReviewText: deps.config.logReviewText }))
+    .use(problemResponses({ logger: deps.logger }));
+}

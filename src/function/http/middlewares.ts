@@ -1,0 +1,86 @@
+/**
+ * Our two middy middlewares: one structured log line per request, and the single place errors become
+ * RFC 9457 problem responses.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { AppError } from '../../errors.ts';
+import { type ApiGatewayEvent, requestMeta } from './event.ts';
+import { isClientError } from './problems.ts';
+import { type HttpResponse, problemResponse } from './responses.ts';
+
+/** Facts the handler learns while serving a request, for the request's log line. */
+export interface RequestNotes {
+  startedAt: number;
+  coldStart: boolean;
+  reviewCount?: number;
+  modelVersion?: string;
+  reviews?: readonly string[];
+}
+
+/** The Lambda context; `requestLog` attaches the request's notes to it (as middy's own middlewares extend it). */
+export type RequestContext = Context & { notes?: RequestNotes };
+
+type Middleware = middy.MiddlewareObj<ApiGatewayEvent, HttpResponse, Error, RequestContext>;
+
+export function annotate(context: RequestContext, facts: Partial<RequestNotes>): void {
+  if (context.notes) Object.assign(context.notes, facts);
+}
+
+/**
+ * One log line per request: ids, route, status, latency, cold start (the first request this handler
+ * serves, i.e. of this execution environment), review count and model version. Review text only when
+ * LOG_REVIEW_TEXT is on. Use it first, so its `after`/`onError` run last and see the final response.
+ */
+export function requestLog(options: { logger: Logger; logReviewText: boolean }): Middleware {
+  let coldStart = true;
+  const finish = (request: middy.Request<ApiGatewayEvent, HttpResponse, Error, RequestContext>): void => {
+    const notes = request.context.notes;
+    const meta = requestMeta(request.event);
+    options.logger.info('request', {
+      requestId: meta.requestId ?? request.context.awsRequestId,
+      awsRequestId: request.context.awsRequestId,
+      method: meta.method ?? null,
+      path: meta.path ?? null,
+      statusCode: request.response?.statusCode ?? null,
+      latencyMs: notes ? Math.round((performance.now() - notes.startedAt) * 10) / 10 : null,
+      coldStart: notes?.coldStart ?? null,
+      reviewCount: notes?.reviewCount ?? null,
+      modelVersion: notes?.modelVersion ?? null,
+      ...(request.error ? { errorType: errorType(request.error) } : {}),
+      ...(options.logReviewText && notes?.reviews ? { reviews: notes.reviews } : {}),
+    });
+  };
+  return {
+    before: (request) => {
+      request.context.notes = { startedAt: performance.now(), coldStart };
+      coldStart = false;
+    },
+    after: finish,
+    onError: finish,
+  };
+}
+
+/**
+ * Maps any error to problem+json: errors with problem details keep their status and client-facing detail; anything else
+ * is a generic 500. Server-side failures are logged with their cause chain and stack; the response
+ * never carries either. Sets the response without returning it, so `requestLog` still runs.
+ */
+export function problemResponses(options: { logger: Logger }): Middleware {
+  return {
+    onError: (request) => {
+      const { error } = request;
+      const instance = requestMeta(request.event).requestId ?? request.context.awsRequestId;
+      if (!isClientError(error)) {
+        options.logger.error('request failed', { requestId: instance, error });
+      }
+      request.response = problemResponse(error, instance);
+    },
+  };
+}
+
+/** The problem's slug ("invalid-reviews") where there is one: more telling than the class name. */
+function errorType(error: Error): string {
+  return error instanceof AppError && error.problem ? error.problem.slug : error.name;
+}

@@ -1,0 +1,59 @@
+/**
+ * Response builders. One result shape serves both payload versions: API Gateway HTTP API and REST API
+ * accept {statusCode, headers, body, isBase64Encoded}.
+ */
+import type { Limits } from '../config.ts';
+import type { ModelStatus } from '../service.ts';
+import { RETRY_AFTER_SECONDS, toProblem } from './problems.ts';
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded: false;
+}
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'application/json',
+): HttpResponse {
+  return {
+    statusCode,
+    // Predictions and health are answers about this moment, not resources to cache.
+    headers: { 'content-type': contentType, 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+/** RFC 9457 problem details; `instance` is the request id, which also appears in the logs. */
+export function problemResponse(error: unknown, instance: string | undefined): HttpResponse {
+  const { problem, headers } = toProblem(error, instance);
+  return jsonResponse(problem.status, problem, headers, 'application/problem+json');
+}
+
+export interface HealthBody {
+  status: ModelStatus['state'];
+  loaded: boolean;
+  model: { name: string; version: string } | null;
+  backend: string | null;
+  limits: Limits;
+}
+
+/**
+ * Never waits for the model. 200 while ready, loading or idle (requests are accepted: they wait for
+ * the load); 503 with Retry-After when the last load failed (the next request retries it).
+ */
+export function healthResponse(status: ModelStatus, limits: Limits): HttpResponse {
+  const body: HealthBody = {
+    status: status.state,
+    loaded: status.state === 'ready',
+    model: status.model ? { name: status.model.name, version: status.model.version } : null,
+    backend: status.backend ?? null,
+    limits: { ...limits },
+  };
+  const failed = status.state === 'failed';
+  return jsonResponse(failed ? 503 : 200, body, failed ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
+}

@@ -1,0 +1,130 @@
+/**
+ * The model of this execution environment: loaded on first use, once, by memoising the load promise. A
+ * failed load is forgotten so the next request retries (a cold start racing an S3 hiccup heals itself).
+ */
+import type { Manifest } from '../bundle/manifest.ts';
+import { loadBundle } from '../bundle/read.ts';
+import { messageOf, UnavailableError } from '../errors.ts';
+import { type BackendPreference, selectBackend as defaultSelectBackend } from '../model/backend.ts';
+import { buildScorer } from '../model/build.ts';
+import type { Scorer } from '../model/scorer.ts';
+import type { Storage } from '../storage/index.ts';
+import { MODEL_UNAVAILABLE } from './http/problems.ts';
+
+export interface LoadedModel {
+  scorer: Scorer;
+  manifest: Manifest;
+  backend: string;
+  loadMs: number;
+  /** The version prefix the bundle came from. */
+  uri: string;
+}
+
+export interface ModelStatus {
+  state: 'idle' | 'loading' | 'ready' | 'failed';
+  modelUri: string;
+  backend?: string;
+  model?: { name: string; version: string };
+  error?: string;
+}
+
+export interface ModelService {
+  get(): Promise<LoadedModel>;
+  status(): ModelStatus;
+}
+
+/** Loading failed; the next get() tries again. The HTTP layer answers 503 with Retry-After. */
+function loadFailed(uri: string, cause: unknown): UnavailableError {
+  return new UnavailableError(`cannot load the model from ${uri}: ${messageOf(cause)}`, {
+    cause,
+    problem: MODEL_UNAVAILABLE,
+  });
+}
+
+export interface ModelServiceOptions {
+  modelUri: string;
+  storage?: Storage;
+  backend?: BackendPreference;
+  logger?: { info(msg: string, extra?: object): void; error(msg: string, extra?: object): void };
+  selectBackend?: (preference: BackendPreference) => Promise<{ name: string }>;
+}
+
+const WARM_UP_TEXT = 'warm up the model with one prediction';
+
+export function createModelService(options: ModelServiceOptions): ModelService {
+  let pending: Promise<LoadedModel> | undefined;
+  let current: ModelStatus = { state: 'idle', modelUri: options.modelUri };
+
+  const get = (): Promise<LoadedModel> => {
+    if (pending) return pending;
+    current = { state: 'loading', modelUri: options.modelUri };
+    pending = load(options).then(
+      (loaded) => {
+        current = {
+          state: 'ready',
+          modelUri: options.modelUri,
+          backend: loaded.backend,
+          model: { name: loaded.manifest.name, version: loaded.manifest.version },
+        };
+        return loaded;
+      },
+      (cause: unknown) => {
+        pending = undefined;
+        const error = loadFailed(options.modelUri, cause);
+        current = { state: 'failed', modelUri: options.modelUri, error: error.message };
+        options.logger?.error('model load failed', { modelUri: options.modelUri, error: error.message });
+        throw error;
+      },
+    );
+    return pending;
+  };
+
+  return { get, status: () => ({ ...current }) };
+}
+
+async function load(options: ModelServiceOptions): Promise<LoadedModel> {
+  const start = performance.now();
+  const select = options.selectBackend ?? defaultSelectBackend;
+  // The backend (wasm compile, native library) and the download proceed at the same time.
+  const [backend, bundle] = await Promise.all([
+    select(options.backend ?? 'auto'),
+    loadBundle(options.modelUri, options.storage ? { storage: options.storage } : {}),
+  ]);
+  const buildStart = performance.now();
+  const scorer = await buildScorer(bundle);
+  const buildMs = Math.round(performance.now() - buildStart);
+  const warmStart = performance.now();
+  try {
+    warmUp(scorer);
+  } catch (error) {
+    scorer.model.dispose();
+    throw error;
+  }
+  const warmUpMs = Math.round(performance.now() - warmStart);
+  const loadMs = Math.round(performance.now() - start);
+  options.logger?.info('model loaded', {
+    modelUri: options.modelUri,
+    uri: bundle.uri,
+    model: { name: bundle.manifest.name, version: bundle.version },
+    backend: backend.name,
+    bytes: bundle.timings.bytes,
+    timings: {
+      resolveMs: bundle.timings.resolveMs,
+      fetchMs: bundle.timings.fetchMs,
+      verifyMs: bundle.timings.verifyMs,
+      buildMs,
+      warmUpMs,
+      loadMs,
+    },
+  });
+  return { scorer, manifest: bundle.manifest, backend: backend.name, loadMs, uri: bundle.uri };
+}
+
+/** Compiles the kernels before the first request, and refuses a model whose output is not a distribution. */
+function warmUp(scorer: Scorer): void {
+  const [prediction] = scorer.predict([WARM_UP_TEXT]);
+  const total = Object.values(prediction?.probabilities ?? {}).reduce((sum, p) => sum + p, 0);
+  if (!Number.isFinite(total) || Math.abs(total - 1) > 0.01) {
+    throw new Error(`warm-up prediction is not a probability distribution (sum ${total})`);
+  }
+}

@@ -1,0 +1,33 @@
+/** The settings every architecture is built from; the manifest's `architecture` record holds them. */
+export interface Architecture {
+  numWords: number;
+  numClasses: number;
+  embeddingDim: number;
+  lstmUnits: number;
+  bidirectional: boolean;
+  /** Dropout on the embeddings (per step) and on the recurrent output; 0 disables. */
+  dropout: number;
+  maskZero: boolean;
+  seed: number;
+}
+
+/** The settings training chooses (numClasses comes from the data, seed from the run). */
+export type ArchitectureSettings = Omit<Architecture, 'numClasses' | 'seed'>;
+
+/** The original design: 2000 words, embedding 128, LSTM 100, softmax over the classes. */
+export const ORIGINAL_ARCHITECTURE: ArchitectureSettings = {
+  numWords: 2000,
+  embeddingDim: 128,
+  lstmUnits: 100,
+  bidirectional: false,
+  dropout: 0.2,
+  maskZero: true,
+};
+
+/** The architecture fields of a larger record (e.g. the training config), keyed as ORIGINAL_ARCHITECTURE. */
+export function pickArchitecture(source: ArchitectureSettings): ArchitectureSettings {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(ORIGINAL_ARCHITECTURE))
+    picked[key] = source[key as keyof ArchitectureSettings];
+  return picked as unknown as ArchitectureSettings;
+}

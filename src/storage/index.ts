@@ -1,0 +1,86 @@
+/**
+ * Where data lives, chosen in one place from a URI. A Storage opens stores (a folder or prefix) and object
+ * streams; callers take one Storage instead of threading clients through. A new storage kind is one file
+ * in this folder and one line in STORAGE_KINDS.
+ */
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { BadRequestError } from '../errors.ts';
+import { type DirLocation, dirKind } from './dir.ts';
+import { type S3Location, s3Kind } from './s3.ts';
+import { createS3Client, type S3ClientOptions } from './s3-client.ts';
+import type { StorageContext, StorageKind, Store } from './store.ts';
+
+export { createS3Client, S3_DEFAULTS, type S3ClientOptions } from './s3-client.ts';
+export type { Store } from './store.ts';
+
+/** URI scheme → kind. A path without a scheme is a folder. */
+const STORAGE_KINDS = {
+  s3: s3Kind,
+  file: dirKind,
+} as const;
+
+export type StorageLocation = S3Location | DirLocation;
+
+export interface Storage {
+  /** A store rooted at the folder or prefix the URI names. */
+  store(uri: string): Store;
+  /** A byte stream of the object the URI names (read lazily; a missing object is a stream error). */
+  stream(uri: string): Readable;
+}
+
+export interface StorageOptions {
+  /** An S3 client to use, or options for the one made on first use. */
+  s3?: S3Client | S3ClientOptions;
+}
+
+function kindOf(uri: string): StorageKind<StorageLocation> {
+  const trimmed = uri.trim();
+  if (trimmed.length === 0) throw new BadRequestError('the storage URI is empty');
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
+  if (scheme === undefined) return STORAGE_KINDS.file as StorageKind<StorageLocation>;
+  if (!Object.hasOwn(STORAGE_KINDS, scheme)) {
+    const known = Object.keys(STORAGE_KINDS).map((name) => `${name}://`);
+    throw new BadRequestError(
+      `${JSON.stringify(uri)}: unsupported scheme "${scheme}" (use ${known.join(', ')} or a path)`,
+    );
+  }
+  return STORAGE_KINDS[scheme as keyof typeof STORAGE_KINDS] as StorageKind<StorageLocation>;
+}
+
+/** What a URI names, without opening anything (a malformed URI is a BadRequestError). */
+export function parseStorageUri(uri: string): StorageLocation {
+  return kindOf(uri).parse(uri);
+}
+
+export function createStorage(options: StorageOptions = {}): Storage {
+  let client: S3Client | undefined;
+  const context: StorageContext = {
+    s3: () => {
+      client ??= isClient(options.s3) ? options.s3 : createS3Client(options.s3);
+      return client;
+    },
+  };
+  return {
+    store: (uri) => {
+      const kind = kindOf(uri);
+      return kind.open(kind.parse(uri), context);
+    },
+    stream: (uri) => {
+      const { store, key } = kindOf(uri).object(uri, context);
+      return store.stream(key);
+    },
+  };
+}
+
+function isClient(value: S3Client | S3ClientOptions | undefined): value is S3Client {
+  return typeof (value as S3Client | undefined)?.send === 'function';
+}
+
+let shared: Storage | undefined;
+
+/** The process-wide default: folders, and S3 with the environment's credentials and region. */
+export function defaultStorage(): Storage {
+  shared ??= createStorage();
+  return shared;
+}

@@ -1,0 +1,212 @@
+/** S3 (and S3-compatible servers): `s3://bucket/prefix/`. */
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
+import type { StorageKind, Store } from './store.ts';
+
+export interface S3Location {
+  kind: 's3';
+  bucket: string;
+  /** '' or a key prefix ending in '/'. */
+  prefix: string;
+}
+
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** Splits s3://bucket/key without normalising the key. */
+function splitS3Uri(uri: string): { bucket: string; key: string } {
+  const rest = uri.trim().slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash === -1 ? rest : rest.slice(0, slash);
+  const key = slash === -1 ? '' : rest.slice(slash + 1);
+  const bad = (why: string): never => {
+    throw new BadRequestError(`${JSON.stringify(uri)}${why}`);
+  };
+  if (bucket.length === 0) bad(' has no bucket (s3://bucket/prefix)');
+  if (!BUCKET_PATTERN.test(bucket)) bad(`: ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
+  if (key.split('/').some((part) => part === '.' || part === '..')) {
+    bad(': "." and ".." are not allowed in an S3 key');
+  }
+  return { bucket, key };
+}
+
+export const s3Kind: StorageKind<S3Location> = {
+  parse(uri) {
+    const { bucket, key } = splitS3Uri(uri);
+    const prefix = key.replace(/^\/+/, '').replace(/\/*$/, '/');
+    if (prefix.includes('//')) throw new BadRequestError(`${JSON.stringify(uri)} has an empty path segment`);
+    return { kind: 's3', bucket, prefix: prefix === '/' ? '' : prefix };
+  },
+  open: (location, context) => new S3Store(context.s3(), location.bucket, location.prefix),
+  object(uri, context) {
+    const { bucket, key } = splitS3Uri(uri);
+    if (key.length === 0 || key.endsWith('/')) {
+      throw new BadRequestError(`${JSON.stringify(uri)} names a prefix, not an object (s3://bucket/key)`);
+    }
+    return { store: new S3Store(context.s3(), bucket, ''), key };
+  },
+};
+
+interface AwsErrorLike {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+function describeS3Error(error: unknown): string {
+  const e = (error ?? {}) as AwsErrorLike;
+  const status = e.$metadata?.httpStatusCode;
+  const attempts = e.$metadata?.attempts;
+  let text = `${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(error)}`;
+  if (attempts && attempts > 1) text += ` [after ${attempts} attempts]`;
+  if (status === 403) text += ' (without s3:ListBucket, S3 reports a missing object as 403 AccessDenied)';
+  return text;
+}
+
+function s3Error(uri: string, error: unknown): Error {
+  const e = (error ?? {}) as AwsErrorLike;
+  if (e.name === 'NoSuchBucket')
+    return new NotFoundError(`${uri}: the bucket does not exist`, { cause: error });
+  if (e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) {
+    return new NotFoundError(`${uri}: no such object`, { cause: error });
+  }
+  return new UnavailableError(`${uri}: ${describeS3Error(error)}`, { cause: error });
+}
+
+export class S3Store implements Store {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+
+  constructor(client: S3Client, bucket: string, prefix: string) {
+    this.client = client;
+    this.bucket = bucket;
+    this.prefix = prefix;
+  }
+
+  describe(): string {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  uriOf(key: string): string {
+    return `s3://${this.bucket}/${this.prefix}${key}`;
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }),
+      );
+      if (!out.Body) throw new Error('GetObject returned no body');
+      return await out.Body.transformToByteArray();
+    } catch (error) {
+      throw s3Error(this.uriOf(key), error);
+    }
+  }
+
+  put(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
+    return this.#put(key, bytes, contentType, false);
+  }
+
+  putNew(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
+    return this.#put(key, bytes, contentType, true);
+  }
+
+  async #put(
+    key: string,
+    bytes: Uint8Array,
+    contentType: string | undefined,
+    onlyNew: boolean,
+  ): Promise<void> {
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: this.prefix + key,
+      Body: bytes,
+      ContentLength: bytes.byteLength,
+      ContentType: contentType ?? 'application/octet-stream',
+      ...(onlyNew ? { IfNoneMatch: '*' } : {}),
+    });
+    try {
+      await this.client.send(command);
+    } catch (error) {
+      const status = (error as AwsErrorLike | undefined)?.$metadata?.httpStatusCode;
+      if (onlyNew && (status === 412 || status === 409)) {
+        throw new ConflictError(`${this.uriOf(key)}: already exists`, { cause: error });
+      }
+      throw s3Error(this.uriOf(key), error);
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return true;
+    } catch (error) {
+      const mapped = s3Error(this.uriOf(key), error);
+      if (mapped instanceof NotFoundError) return false;
+      throw mapped;
+    }
+  }
+
+  async hasAny(prefix: string): Promise<boolean> {
+    // No MaxKeys: a version prefix holds a handful of keys, and s3rver fails (500) on truncated listings.
+    const command = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix });
+    try {
+      const out = await this.client.send(command);
+      return (out.KeyCount ?? out.Contents?.length ?? 0) > 0;
+    } catch (error) {
+      throw s3Error(this.uriOf(prefix), error);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const out = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
+        for (const object of out.Contents ?? []) {
+          if (object.Key) keys.push(object.Key.slice(this.prefix.length));
+        }
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      throw s3Error(this.uriOf(prefix), error);
+    }
+    return keys.sort();
+  }
+
+  stream(key: string): Readable {
+    const { client, bucket } = this;
+    const fullKey = this.prefix + key;
+    const uri = this.uriOf(key);
+    // Lazy: the request starts when the consumer first reads, and its failure arrives as a stream error.
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      let body: Readable;
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: fullKey }));
+        body = out.Body as Readable;
+      } catch (error) {
+        throw s3Error(uri, error);
+      }
+      try {
+        yield* body;
+      } catch (error) {
+        throw new UnavailableError(`${uri}: reading failed: ${describeS3Error(error)}`, { cause: error });
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { makeVersionId, verifyFiles } from '../../src/bundle/files.ts';
+import { type Manifest, ordinalValues, parseManifest } from '../../src/bundle/manifest.ts';
+import { sha256Hex } from '../../src/common/hash.ts';
+import { InternalError } from '../../src/errors.ts';
+import { makeTinyBundle } from '../helpers/tiny-bundle.ts';
+
+describe('manifest', () => {
+  test('a created bundle lists every file with its sha256, manifest.json last', async () => {
+    const { files, manifest } = await makeTinyBundle();
+    assert.deepEqual([...files.keys()], ['model.json', 'weights.bin', 'tokenizer.json', 'manifest.json']);
+    for (const [name, entry] of Object.entries(manifest.files)) {
+      assert.equal(entry.sha256, sha256Hex(files.get(name) ?? new Uint8Array()));
+    }
+    verifyFiles(manifest, files);
+  });
+
+  test('verifyFiles names the file that is missing, resized or altered', async () => {
+    const { files, manifest } = await makeTinyBundle();
+    const without = new Map(files);
+    without.delete('weights.bin');
+    assert.throws(() => verifyFiles(manifest, without), /weights\.bin is listed/);
+    const altered = new Map(files);
+    const bytes = Uint8Array.from(files.get('tokenizer.json') ?? []);
+    bytes[5] = (bytes[5] ?? 0) ^ 1;
+    altered.set('tokenizer.json', bytes);
+    assert.throws(
+      () => verifyFiles(manifest, altered),
+      (e: Error) => e instanceof InternalError && /tokenizer\.json: sha256/.test(e.message),
+    );
+    altered.set('tokenizer.json', bytes.subarray(1));
+    assert.throws(() => verifyFiles(manifest, altered), /tokenizer\.json: \d+ bytes/);
+  });
+
+  test('parseManifest rejects what serving cannot use, naming the field', async () => {
+    const { manifest } = await makeTinyBundle();
+    const bad: [(m: Manifest) => unknown, RegExp][] = [
+      [(m) => ({ ...m, format: 'v0' }), /format/],
+      [(m) => ({ ...m, version: '../x' }), /version/],
+      [(m) => ({ ...m, labels: ['1'] }), /labels/],
+      [(m) => ({ ...m, labelValues: [1, 2] }), /labelValues/],
+      [(m) => ({ ...m, preprocessing: { ...m.preprocessing, normalizer: 'x' } }), /normalizer/],
+      [(m) => ({ ...m, preprocessing: { ...m.preprocessing, maxLen: 0 } }), /maxLen/],
+      [
+        (m) => ({ ...m, files: { ...m.files, '../etc/passwd': { sha256: 'a'.repeat(64), bytes: 1 } } }),
+        /plain file name/,
+      ],
+      [(m) => ({ ...m, files: { 'model.json': m.files['model.json'] } }), /tokenizer\.json/],
+      [() => 'nope', /not a JSON object/],
+    ];
+    for (const [mutate, message] of bad)
+      assert.throws(() => parseManifest(mutate(structuredClone(manifest))), message);
+  });
+
+  test('ordinal labels get numeric values, others none', () => {
+    assert.deepEqual(ordinalValues(['1', '2', '3', '4', '5']), [1, 2, 3, 4, 5]);
+    assert.equal(ordinalValues(['joy', 'fear']), null);
+    assert.equal(ordinalValues(['5', '1']), null);
+  });
+
+  test('version ids sort by time and carry the data hash', () => {
+    const id = makeVersionId(new Date('2026-11-21T21:45:00.123Z'), 'abcdef0123456789');
+    assert.equal(id, '20261121T214500Z-abcdef01');
+  });
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodeBody, requestMeta, toHttpRequest } from '../../src/function/http/event.ts';
+import { toProblem } from '../../src/function/http/problems.ts';
+import { loadEvent } from '../helpers/events.ts';
+
+/** Matches an error whose HTTP problem has this status. */
+const withStatus =
+  (status: number) =>
+  (error: unknown): boolean =>
+    toProblem(error).problem.status === status;
+
+const LIMIT = 1_000_000;
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+describe('toHttpRequest', () => {
+  test('HTTP API (payload 2.0) event', async () => {
+    const event = await loadEvent('predictions-4-reviews.json');
+    const request = toHttpRequest(event, 'fallback', LIMIT);
+    assert.equal(request.payloadVersion, '2.0');
+    assert.equal(request.method, 'POST');
+    assert.equal(request.path, '/predictions');
+    assert.equal(request.requestId, event.requestContext.requestId);
+    assert.equal(request.headers['content-type'], 'application/json');
+    assert.equal(text(request.body), event.body);
+  });
+
+  test('REST API (payload 1.0) event: mixed-case headers are lower-cased, stage is not in the path', async () => {
+    const event = await loadEvent('predictions-v1-rest.json');
+    const request = toHttpRequest(event, 'fallback', LIMIT);
+    assert.equal(request.payloadVersion, '1.0');
+    assert.equal(request.path, '/predictions');
+    assert.equal(request.headers['content-type'], 'application/json');
+    assert.equal(request.headers['Content-Type'], undefined);
+    assert.equal(request.requestId, event.requestContext.requestId);
+  });
+
+  test('a named HTTP API stage is stripped from rawPath; other prefixes are kept', async () => {
+    const event = await loadEvent('predictions-named-stage.json');
+    assert.equal(event.rawPath, '/prod/predictions');
+    assert.equal(toHttpRequest(event, 'x', LIMIT).path, '/predictions');
+    const other = structuredClone(event);
+    other.rawPath = '/production/predictions';
+    assert.equal(toHttpRequest(other, 'x', LIMIT).path, '/production/predictions');
+  });
+
+  test('trailing slashes do not change the route; a lower-case method is upper-cased', async () => {
+    const event = await loadEvent('health.json');
+    event.rawPath = '/health/';
+    (event.requestContext as unknown as { http: { method: string } }).http.method = 'get';
+    const request = toHttpRequest(event, 'x', LIMIT);
+    assert.equal(request.path, '/health');
+    assert.equal(request.method, 'GET');
+  });
+
+  test('base64 bodies are decoded', async () => {
+    const event = await loadEvent('predictions-base64.json');
+    const request = toHttpRequest(event, 'x', LIMIT);
+    assert.deepEqual(JSON.parse(text(request.body)), [
+      'Amazing product! I love it, great value.',
+      'Très bien, café délicieux ☕',
+    ]);
+  });
+
+  test('a missing body is empty; the fallback id is used when the event has none', async () => {
+    const event = await loadEvent('health.json');
+    delete (event.requestContext as { requestId?: string }).requestId;
+    const request = toHttpRequest(event, 'lambda-id', LIMIT);
+    assert.equal(request.body.byteLength, 0);
+    assert.equal(request.requestId, 'lambda-id');
+  });
+
+  test('anything that is not an API Gateway proxy event is a 400', () => {
+    for (const event of [null, 'text', {}, { version: '2.0' }, { httpMethod: 'GET' }, { Records: [] }]) {
+      assert.throws(() => toHttpRequest(event, 'x', LIMIT), withStatus(400));
+    }
+  });
+});
+
+describe('decodeBody limits the decoded size', () => {
+  test('UTF-8 bytes are counted, not characters', () => {
+    const body = 'é'.repeat(10); // 20 bytes
+    assert.equal(decodeBody(body, false, 20).byteLength, 20);
+    assert.throws(() => decodeBody(body, false, 19), withStatus(413));
+  });
+
+  test('base64 is measured after decoding, and refused before decoding', () => {
+    for (const size of [1, 2, 3, 30, 31, 32]) {
+      const encoded = Buffer.alloc(size, 7).toString('base64');
+      assert.equal(decodeBody(encoded, true, size).byteLength, size, `size ${size}`);
+      assert.throws(() => decodeBody(encoded, true, size - 1), withStatus(413), `size ${size}`);
+    }
+  });
+
+  test('a non-string body is refused', () => {
+    assert.throws(() => decodeBody({ reviews: [] }, false, LIMIT), withStatus(400));
+  });
+});
+
+describe('requestMeta', () => {
+  test('reads id, method and path without throwing, even from junk', async () => {
+    const v1 = await loadEvent('health-v1-rest.json');
+    assert.deepEqual(requestMeta(v1), {
+      requestId: v1.requestContext.requestId,
+      method: 'GET',
+      path: '/health',
+    });
+    assert.deepEqual(requestMeta(42), { requestId: undefined, method: undefined, path: undefined });
+  });
+});

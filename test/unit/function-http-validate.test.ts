@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AppError, type FieldError, NotFoundError } from '../../src/errors.ts';
+import type { HttpRequest } from '../../src/function/http/event.ts';
+import { assertJsonContentType, parseJsonBody } from '../../src/function/http/json-body.ts';
+import { toProblem } from '../../src/function/http/problems.ts';
+import { validateReviews } from '../../src/function/http/validate.ts';
+import { matchRoute } from '../../src/function/routes/index.ts';
+
+/** Matches an error whose HTTP problem has this status. */
+const withStatus =
+  (status: number) =>
+  (error: unknown): boolean =>
+    toProblem(error).problem.status === status;
+
+const LIMITS = { maxReviews: 3, maxReviewChars: 10 };
+
+function fieldErrors(body: unknown): FieldError[] {
+  try {
+    validateReviews(body, LIMITS);
+  } catch (error) {
+    assert.ok(error instanceof AppError, String(error));
+    const { problem } = toProblem(error);
+    assert.equal(problem.status, 422);
+    return [...(problem.errors ?? [])];
+  }
+  assert.fail('expected a 422 problem');
+}
+
+describe('validateReviews', () => {
+  test('an array or {"reviews": [...]} of strings is returned in input order', () => {
+    assert.deepEqual(validateReviews(['b', 'a'], LIMITS), ['b', 'a']);
+    assert.deepEqual(validateReviews({ reviews: ['x', 'y', 'z'] }, LIMITS), ['x', 'y', 'z']);
+  });
+
+  test('every offending item is named by its pointer', () => {
+    assert.deepEqual(fieldErrors(['ok', 1, null]), [
+      { pointer: '/1', detail: 'review must be a string, got number' },
+      { pointer: '/2', detail: 'review must be a string, got null' },
+    ]);
+    assert.deepEqual(
+      fieldErrors({ reviews: [{}, 'ok', []] }).map((e) => e.pointer),
+      ['/reviews/0', '/reviews/2'],
+    );
+  });
+
+  test('empty and whitespace-only reviews are refused; all-unknown words are not this layer’s concern', () => {
+    assert.deepEqual(fieldErrors(['', ' \n\t\u3000']), [
+      { pointer: '/0', detail: 'review is empty' },
+      { pointer: '/1', detail: 'review is empty' },
+    ]);
+    assert.deepEqual(validateReviews(['zzqx plorf'], LIMITS), ['zzqx plorf']);
+  });
+
+  test('length is counted in characters (code points): 10 emoji fit a 10-character limit', () => {
+    const emoji = '😀'.repeat(10);
+    assert.equal(emoji.length, 20);
+    assert.deepEqual(validateReviews([emoji], LIMITS), [emoji]);
+    assert.deepEqual(fieldErrors(['x'.repeat(11)]), [
+      { pointer: '/0', detail: 'review has 11 characters; at most 10 are allowed' },
+    ]);
+  });
+
+  test('list size: at least one, at most maxReviews', () => {
+    assert.deepEqual(fieldErrors([]), [{ pointer: '', detail: 'at least one review is required' }]);
+    assert.deepEqual(fieldErrors({ reviews: [] }), [
+      { pointer: '/reviews', detail: 'at least one review is required' },
+    ]);
+    assert.deepEqual(fieldErrors(['a', 'b', 'c', 'd']), [
+      { pointer: '', detail: '4 reviews; at most 3 are allowed per request' },
+    ]);
+  });
+
+  test('wrong shapes', () => {
+    for (const body of ['a review', 3, null, true])
+      assert.deepEqual(
+        fieldErrors(body).map((e) => e.pointer),
+        [''],
+      );
+    assert.deepEqual(fieldErrors({ reviews: 'a review' }), [
+      { pointer: '/reviews', detail: 'must be an array of review strings' },
+    ]);
+    assert.deepEqual(fieldErrors({ review: ['a'], 'a/b~': 1 }), [
+      { pointer: '/reviews', detail: 'required: an array of review strings' },
+      { pointer: '/review', detail: 'unknown property; only "reviews" is accepted' },
+      { pointer: '/a~1b~0', detail: 'unknown property; only "reviews" is accepted' },
+    ]);
+  });
+
+  test('details never quote the review text', () => {
+    const secret = 'my private review text';
+    const errors = fieldErrors([secret.repeat(2), 5]);
+    assert.ok(errors.every((e) => !e.detail.includes('private')));
+  });
+});
+
+function request(body: string | Uint8Array, contentType?: string): HttpRequest {
+  return {
+    payloadVersion: '2.0',
+    method: 'POST',
+    path: '/predictions',
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
+    body: typeof body === 'string' ? new TextEncoder().encode(body) : body,
+    requestId: 'r',
+  };
+}
+
+describe('JSON bodies', () => {
+  test('JSON media types in UTF-8 are accepted, and a missing content-type counts as JSON', () => {
+    for (const type of [
+      undefined,
+      '',
+      'application/json',
+      'Application/JSON; charset=UTF-8',
+      'application/problem+json',
+      'application/vnd.api+json; charset="utf-8"',
+    ]) {
+      assert.doesNotThrow(() => assertJsonContentType(type), String(type));
+    }
+  });
+
+  test('other media types and charsets get 415', () => {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin1',
+      'json',
+    ]) {
+      assert.throws(() => assertJsonContentType(type), withStatus(415), type);
+    }
+  });
+
+  test('parses JSON; empty, non-UTF-8 and malformed bodies are 400 without quoting the body', () => {
+    assert.deepEqual(parseJsonBody(request('["a"]', 'application/json')), ['a']);
+    assert.throws(() => parseJsonBody(request('')), /body is empty/);
+    assert.throws(
+      () => parseJsonBody(request(new Uint8Array([0x5b, 0x22, 0xff, 0x22, 0x5d]))),
+      /not valid UTF-8/,
+    );
+    for (const body of ['["Terrible product", ', 'Terrible product', '{"reviews": [Terrible]}']) {
+      assert.throws(
+        () => parseJsonBody(request(body)),
+        (error: unknown) =>
+          withStatus(400)(error) &&
+          error instanceof Error &&
+          /^the request body is not valid JSON/.test(error.message) &&
+          !error.message.includes('Terrible'),
+      );
+    }
+  });
+});
+
+describe('routes', () => {
+  test('known routes', () => {
+    assert.equal(matchRoute('POST', '/predictions').route, '/predictions');
+    assert.equal(matchRoute('GET', '/health').route, '/health');
+  });
+
+  test('unknown path is 404; wrong method is 405 with the allowed methods', () => {
+    assert.throws(() => matchRoute('GET', '/'), NotFoundError);
+    assert.throws(() => matchRoute('GET', '/constructor'), NotFoundError);
+    assert.throws(
+      () => matchRoute('DELETE', '/predictions'),
+      (error: unknown) => {
+        const { problem, headers } = toProblem(error);
+        return problem.status === 405 && headers.allow === 'POST';
+      },
+    );
+    assert.throws(() => matchRoute('POST', '/health'), withStatus(405));
+    assert.throws(() => matchRoute('toString', '/health'), withStatus(405));
+  });
+});

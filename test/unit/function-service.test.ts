@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { publishBundle } from '../../src/bundle/publish.ts';
+import { loadBundle } from '../../src/bundle/read.ts';
+import { NotFoundError, UnavailableError } from '../../src/errors.ts';
+import { createModelService, type ModelServiceOptions } from '../../src/function/service.ts';
+import { type BackendPreference, selectBackend } from '../../src/model/backend.ts';
+import { buildScorer } from '../../src/model/build.ts';
+import { makeTinyBundle, TINY_TEXTS } from '../helpers/tiny-bundle.ts';
+
+/** The real backend selection and a real logger sink, counted so the tests can see how often each ran. */
+function observed(modelUri: string) {
+  const calls = { select: 0 };
+  const logs: { level: 'info' | 'error'; msg: string; extra: Record<string, unknown> }[] = [];
+  const options: ModelServiceOptions = {
+    modelUri,
+    backend: 'cpu',
+    selectBackend: (preference: BackendPreference) => {
+      calls.select += 1;
+      return selectBackend(preference);
+    },
+    logger: {
+      info: (msg, extra = {}) => logs.push({ level: 'info', msg, extra: extra as Record<string, unknown> }),
+      error: (msg, extra = {}) => logs.push({ level: 'error', msg, extra: extra as Record<string, unknown> }),
+    },
+  };
+  return { calls, logs, options };
+}
+
+describe('createModelService', () => {
+  let root: string;
+  let files: Map<string, Uint8Array>;
+  before(async () => {
+    await selectBackend('cpu');
+    root = await mkdtemp(join(tmpdir(), 'service-'));
+    files = (await makeTinyBundle({ version: 'v7' })).files;
+    await publishBundle(files, join(root, 'good'));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  test('concurrent get() calls share one load; it is logged once with its timings', async () => {
+    const { calls, logs, options } = observed(join(root, 'good'));
+    const service = createModelService(options);
+    const all = await Promise.all([service.get(), service.get(), service.get()]);
+    assert.equal(calls.select, 1);
+    assert.ok(all.every((m) => m === all[0]));
+    assert.equal(await service.get(), all[0], 'a later get() reuses the loaded model');
+    assert.equal(calls.select, 1);
+    assert.deepEqual(
+      logs.map((l) => l.msg),
+      ['model loaded'],
+    );
+    const timings = logs[0]?.extra.timings as Record<string, number>;
+    for (const key of ['resolveMs', 'fetchMs', 'verifyMs', 'buildMs', 'warmUpMs', 'loadMs']) {
+      assert.ok(Number.isInteger(timings[key]) && (timings[key] ?? -1) >= 0, `${key} = ${timings[key]}`);
+    }
+    const loaded = all[0];
+    assert.ok(loaded);
+    assert.equal(loaded.manifest.version, 'v7');
+    assert.equal(loaded.uri, join(root, 'good', 'v7/'));
+    assert.equal(loaded.backend, 'cpu');
+  });
+
+  test('the served scorer predicts what the bundle predicts when built directly', async () => {
+    const service = createModelService(observed(join(root, 'good')).options);
+    const { scorer } = await service.get();
+    const direct = await buildScorer(await loadBundle(join(root, 'good', 'v7')));
+    assert.deepEqual(scorer.predict(TINY_TEXTS), direct.predict(TINY_TEXTS));
+  });
+
+  test('status goes idle -> loading -> ready', async () => {
+    const uri = join(root, 'good');
+    const service = createModelService(observed(uri).options);
+    assert.deepEqual(service.status(), { state: 'idle', modelUri: uri });
+    const pending = service.get();
+    assert.equal(service.status().state, 'loading');
+    await pending;
+    assert.deepEqual(service.status(), {
+      state: 'ready',
+      modelUri: uri,
+      backend: 'cpu',
+      model: { name: 'tiny-test-model', version: 'v7' },
+    });
+  });
+
+  test('a failed load is shared by concurrent callers, then forgotten so the next get() retries', async () => {
+    const uri = join(root, 'later');
+    const { calls, logs, options } = observed(uri);
+    const service = createModelService(options);
+    const failures = await Promise.allSettled([service.get(), service.get()]);
+    assert.equal(calls.select, 1);
+    for (const failure of failures) {
+      assert.equal(failure.status, 'rejected');
+      const error = failure.status === 'rejected' ? failure.reason : undefined;
+      assert.ok(error instanceof UnavailableError);
+      assert.ok(error.cause instanceof NotFoundError);
+      assert.match(error.message, new RegExp(`cannot load the model from ${uri}: .*neither manifest\\.json`));
+    }
+    const status = service.status();
+    assert.equal(status.state, 'failed');
+    assert.match(status.error ?? '', /neither manifest\.json/);
+    assert.deepEqual(
+      logs.map((l) => `${l.level} ${l.msg}`),
+      ['error model load failed'],
+    );
+
+    await publishBundle(files, uri);
+    const loaded = await service.get();
+    assert.equal(calls.select, 2);
+    assert.equal(loaded.manifest.version, 'v7');
+    assert.equal(service.status().state, 'ready');
+    assert.equal(service.status().error, undefined);
+  });
+});

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { Manifest } from '../../src/bundle/manifest.ts';
+import { modelFromFiles } from '../../src/bundle/serialize.ts';
+import { createModel } from '../../src/model/architectures/index.ts';
+import { lengthBatches } from '../../src/model/batching.ts';
+import { Scorer } from '../../src/model/scorer.ts';
+import { padPre, type TokenizerJson, WordTokenizer } from '../../src/text/tokenizer.ts';
+import { makeTinyBundle, TINY_TEXTS } from '../helpers/tiny-bundle.ts';
+
+const json = (files: Map<string, Uint8Array>, name: string): unknown =>
+  JSON.parse(new TextDecoder().decode(files.get(name)));
+
+async function tinyScorer(options: Parameters<typeof makeTinyBundle>[0] = {}): Promise<Scorer> {
+  const { files, manifest } = await makeTinyBundle(options);
+  const model = await modelFromFiles(
+    json(files, 'model.json'),
+    (path) => files.get(path) ?? new Uint8Array(),
+  );
+  return new Scorer(model, new WordTokenizer(json(files, 'tokenizer.json') as TokenizerJson), manifest);
+}
+
+before(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('lengthBatches', () => {
+  test('covers every row once, groups similar lengths, pads each batch to its own longest', () => {
+    const lengths = [3, 50, 4, 0, 51, 120, 3, 5];
+    const batches = lengthBatches(
+      lengths.map((n) => new Int32Array(n)),
+      null,
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => b.rows).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
+    for (const batch of batches) {
+      const own = Math.max(...batch.rows.map((r) => Math.max(1, lengths[r] ?? 0)));
+      assert.equal(batch.length, own);
+    }
+    assert.equal(batches.length, 3, 'short, ~50 and 120 token reviews form three groups');
+  });
+
+  test('with a fixed length every batch is padded to it', () => {
+    const batches = lengthBatches([new Int32Array(2), new Int32Array(9)], 250);
+    assert.ok(batches.every((b) => b.length === 250));
+  });
+
+  test('splits large groups at 64 rows', () => {
+    const batches = lengthBatches(
+      Array.from({ length: 130 }, () => new Int32Array(10)),
+      null,
+    );
+    assert.deepEqual(
+      batches.map((b) => b.rows.length),
+      [64, 64, 2],
+    );
+  });
+});
+
+describe('Scorer', () => {
+  test('the unpadded fast path equals padding to maxLen within 1e-5', async () => {
+    const scorer = await tinyScorer({ maxLen: 250 });
+    const texts = [...TINY_TEXTS, 'poor poor poor book', 'Very nice! '.repeat(40), '???', ''];
+    const sequences = texts.map((t) => scorer.tokenizer.encode(t, 250));
+    const fast = scorer.probabilities(sequences);
+    const padded = tf.tidy(() => {
+      const x = tf.tensor2d(padPre(sequences, 250), [sequences.length, 250], 'int32');
+      return (scorer.model.predict(x) as tf.Tensor).arraySync() as number[][];
+    });
+    fast.forEach((row, i) => {
+      row.forEach((p, k) => {
+        assert.ok(Math.abs(p - (padded[i]?.[k] ?? Number.NaN)) < 1e-5, `text ${i} class ${k}`);
+      });
+    });
+  });
+
+  test('predictions follow input order, with rating = argmax and score = Σ p·k', async () => {
+    const scorer = await tinyScorer();
+    const texts = ['Very nice!', 'The book was very poor', 'Amazing product! I love it, great value.'];
+    const predictions = scorer.predict(texts);
+    const alone = texts.map((t) => scorer.predict([t])[0]);
+    assert.deepEqual(predictions, alone, 'batching must not change any result');
+    for (const p of predictions) {
+      const probs = Object.values(p.probabilities);
+      // Probabilities are rounded to 4 decimals, so the argmax may tie with a neighbour after rounding.
+      assert.ok((p.probabilities[String(p.rating)] ?? -1) >= Math.max(...probs) - 1e-4);
+      const expected = probs.reduce((sum, q, k) => sum + q * (k + 1), 0);
+      assert.ok(Math.abs((p.score ?? 0) - expected) < 2e-3);
+      assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+    }
+    assert.equal(predictions[1]?.tokens, 5);
+  });
+
+  test('non-ordinal labels give the label name and no expected score', async () => {
+    const scorer = await tinyScorer({ labels: ['anger', 'joy', 'fear'] });
+    const [p] = scorer.predict(['Very nice!']);
+    assert.ok(p && typeof p.rating === 'string' && ['anger', 'joy', 'fear'].includes(p.rating));
+    assert.equal(p.score, null);
+    assert.deepEqual(Object.keys(p.probabilities), ['anger', 'joy', 'fear']);
+  });
+
+  test('an unmasked bundle is run padded to maxLen (the computation it was trained with)', async () => {
+    const scorer = await tinyScorer({ maskZero: false, maxLen: 12 });
+    const seq = scorer.tokenizer.encode('The book was very poor', 12);
+    const [fast] = scorer.probabilities([seq]);
+    const padded = tf.tidy(() =>
+      Array.from(
+        (scorer.model.predict(tf.tensor2d(padPre([seq], 12), [1, 12], 'int32')) as tf.Tensor).dataSync(),
+      ),
+    );
+    assert.deepEqual(Array.from(fast ?? []), padded);
+  });
+
+  test('does not leak tensors across requests', async () => {
+    const scorer = await tinyScorer();
+    scorer.predict(TINY_TEXTS);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) scorer.predict(TINY_TEXTS);
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+test('the factory builds a bidirectional variant that serialises and reloads', async () => {
+  const model = createModel({
+    numWords: 30,
+    numClasses: 5,
+    embeddingDim: 4,
+    lstmUnits: 3,
+    bidirectional: true,
+    dropout: 0.1,
+    maskZero: true,
+    seed: 3,
+  });
+  const { modelToFiles } = await import('../../src/bundle/serialize.ts');
+  const files = await modelToFiles(model);
+  const back = await modelFromFiles(
+    JSON.parse(new TextDecoder().decode(files['model.json'])),
+    () => files['weights.bin'],
+  );
+  const x = tf.tensor2d([[0, 3, 4, 5]], [1, 4], 'int32');
+  assert.deepEqual((back.predict(x) as tf.Tensor).arraySync(), (model.predict(x) as tf.Tensor).arraySync());
+});
+
+test('manifest values reach the scorer unchanged', async () => {
+  const scorer = await tinyScorer({ version: 'v9' });
+  const manifest: Manifest = scorer.manifest;
+  assert.equal(manifest.version, 'v9');
+  assert.deepEqual(manifest.labelValues, [1, 2, 3, 4, 5]);
+});
