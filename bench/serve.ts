@@ -23,6 +23,7 @@ import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
 import { batchedProbabilities } from '../src/model/batching.ts';
 import type { Scorer } from '../src/model/scorer.ts';
 import { parseStorageUri } from '../src/storage/index.ts';
+import { reviewText } from '../src/text/review.ts';
 import { startS3rver } from '../test/helpers/s3rver.ts';
 import { AMAZON_CSV, loadCsv } from '../training/data.ts';
 import { type Child, runChild, startChild } from './lib/child.ts';
@@ -73,10 +74,7 @@ async function loadReviews64(): Promise<Reviews64> {
   const { count, minWords, maxWords, generatedWords, seed } = SETTINGS.reviews64;
   try {
     const data = await loadCsv(TEST_CSV, { ...AMAZON_CSV, includeTitle: false });
-    const texts = textsOfLength(
-      data.examples.map((e) => e.text),
-      { count, minWords, maxWords },
-    );
+    const texts = textsOfLength(data.examples.map(reviewText), { count, minWords, maxWords });
     if (texts) {
       return {
         texts,

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel } from '../src/model/architectures/index.ts';
 import { selectBackend } from '../src/model/backend.ts';
+import { reviewText } from '../src/text/review.ts';
 import { padPre, WordTokenizer } from '../src/text/tokenizer.ts';
 import { ORIGINAL_DEFAULTS, type TrainConfig } from '../training/args.ts';
 import { makeBatches, paddingEfficiency } from '../training/batches.ts';
@@ -47,10 +48,10 @@ async function main(): Promise<void> {
   progress(`backend ${backend.name}; loading ${DATA}`);
   const dataset = await loadCsv(DATA, AMAZON_CSV);
   const labels = dataset.labels;
-  const tokenizer = WordTokenizer.fit(
-    dataset.examples.map((e) => e.text),
-    { normalizer: config.normalizer, numWords: config.numWords },
-  );
+  const tokenizer = WordTokenizer.fit(dataset.examples.map(reviewText), {
+    normalizer: config.normalizer,
+    numWords: config.numWords,
+  });
   const { fit: rows } = splitValidation(dataset.examples, 0.1, config.seed);
   const sample = new Rng(config.seed).shuffle([...rows]).slice(0, SAMPLE_ROWS + VALIDATION_ROWS);
   const train = encodeExamples(sample.slice(0, SAMPLE_ROWS), tokenizer, labels, config.maxLen);

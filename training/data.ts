@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { type CsvError, parse } from 'csv-parse';
 import { BadRequestError } from '../src/errors.ts';
 import { defaultStorage, type Storage } from '../src/storage/index.ts';
+import type { Review } from '../src/text/review.ts';
 
 export interface CsvOptions {
   /** The first row names the columns (and is not data). */
@@ -33,9 +34,12 @@ export const AMAZON_CSV: CsvOptions = Object.freeze({
   strict: false,
 });
 
-export interface Example {
+/** One labelled review; reviewText(example) is what the model reads (title and text joined). */
+export interface Example extends Review {
   label: string;
   text: string;
+  /** The title when the title column is used and non-empty, else null. */
+  title: string | null;
   /** 1-based line where the row starts. */
   line: number;
 }
@@ -55,14 +59,6 @@ export interface Dataset {
   sha256: string;
   labels: string[];
 }
-
-/**
- * A plain space, because keras-original-v1 splits words on ' ' only and deletes punctuation without
- * leaving a break: with '. ' the title's last word would still be separate, but with '.' it would fuse
- * with the text's first word ("greatworks") and with '\n' the two would stay one token. The usual use of
- * the Amazon Review Full files concatenates title and body the same way.
- */
-export const TITLE_JOINER = ' ';
 
 /**
  * No review is a megabyte long (the longest Amazon text is ~20k characters); a longer record is an
@@ -161,10 +157,9 @@ class RowCollector {
     }
     const label = (fields[this.#columns.label] ?? '').trim();
     const title = this.#columns.title === null ? '' : (fields[this.#columns.title] ?? '').trim();
-    const body = (fields[this.#columns.text] ?? '').trim();
-    const text = title.length > 0 ? `${title}${TITLE_JOINER}${body}` : body;
+    const text = (fields[this.#columns.text] ?? '').trim();
     this.#labels.add(label);
-    this.#examples.push({ label, text, line });
+    this.#examples.push({ label, text, title: title.length > 0 ? title : null, line });
   }
 
   /** A record csv-parse could not parse; one record may report several errors, so keep the first. */

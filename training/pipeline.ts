@@ -13,6 +13,7 @@ import { type Architecture, createModel, pickArchitecture } from '../src/model/a
 import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
 import { batchedProbabilities } from '../src/model/batching.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
+import { reviewText } from '../src/text/review.ts';
 import { WordTokenizer } from '../src/text/tokenizer.ts';
 import type { TrainConfig } from './args.ts';
 import { type Dataset, type Example, loadCsv, sortLabels } from './data.ts';
@@ -68,7 +69,7 @@ export function encodeExamples(
       throw new Error(
         `line ${example.line}: label ${JSON.stringify(example.label)} is not among the training labels ${labels.join(', ')}`,
       );
-    encoded.sequences.push(tokenizer.encode(example.text, maxLen));
+    encoded.sequences.push(tokenizer.encode(reviewText(example), maxLen));
     encoded.labels[i] = label;
   });
   return encoded;
@@ -122,10 +123,11 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     config.validationSplit,
     config.seed,
   );
-  const tokenizer = WordTokenizer.fit(
-    fitRows.map((e) => e.text),
-    { normalizer: config.normalizer, numWords: config.numWords, oov: config.oov },
-  );
+  const tokenizer = WordTokenizer.fit(fitRows.map(reviewText), {
+    normalizer: config.normalizer,
+    numWords: config.numWords,
+    oov: config.oov,
+  });
   const fitData = encodeExamples(fitRows, tokenizer, labels, config.maxLen);
   const valData = encodeExamples(valRows, tokenizer, labels, config.maxLen);
   log(

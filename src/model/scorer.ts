@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Manifest } from '../bundle/manifest.ts';
+import { type Review, reviewText } from '../text/review.ts';
 import type { WordTokenizer } from '../text/tokenizer.ts';
 import { batchedProbabilities } from './batching.ts';
 
@@ -29,9 +30,12 @@ export class Scorer {
     this.manifest = manifest;
   }
 
-  predict(texts: readonly string[]): Prediction[] {
+  /** One prediction per review, in input order; a plain string is a review without a title. */
+  predict(reviews: readonly (Review | string)[]): Prediction[] {
     const { maxLen } = this.manifest.preprocessing;
-    const sequences = texts.map((text) => this.tokenizer.encode(text, maxLen));
+    const sequences = reviews.map((review) =>
+      this.tokenizer.encode(typeof review === 'string' ? review : reviewText(review), maxLen),
+    );
     const probabilities = this.probabilities(sequences);
     return sequences.map((seq, i) => this.#prediction(probabilities[i] ?? [], seq.length));
   }

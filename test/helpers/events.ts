@@ -9,6 +9,7 @@ import type { Limits } from '../../src/function/config.ts';
 import type { Problem } from '../../src/function/http/problems.ts';
 import type { HttpResponse } from '../../src/function/http/responses.ts';
 import type { Scorer } from '../../src/model/scorer.ts';
+import type { Review } from '../../src/text/review.ts';
 
 export const EVENTS_DIR = resolve(import.meta.dirname, '..', '..', 'events');
 
@@ -34,11 +35,11 @@ export interface EventExpectation {
 }
 
 /** The reviews an event carries, decoded independently of the code under test. */
-export function reviewsOf(event: EventJson): string[] {
+export function reviewsOf(event: EventJson): (string | Review)[] {
   const raw = String(event.body);
   const parsed = JSON.parse(event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw) as
-    | string[]
-    | { reviews: string[] };
+    | (string | Review)[]
+    | { reviews: (string | Review)[] };
   return Array.isArray(parsed) ? parsed : parsed.reviews;
 }
 
@@ -105,6 +106,7 @@ function health(): EventExpectation {
 export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-4-reviews.json': predictions(),
   'predictions-object-body.json': predictions(),
+  'predictions-with-titles.json': predictions(),
   'predictions-v1-rest.json': predictions(),
   'predictions-base64.json': predictions(),
   'predictions-named-stage.json': predictions(),
@@ -115,6 +117,11 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'error-missing-body.json': problem(400),
   'error-not-an-array.json': problem(422, ['/reviews', '/text']),
   'error-non-string-item.json': problem(422, ['/1', '/2', '/3']),
+  'error-invalid-review-object.json': problem(422, [
+    '/reviews/0/text',
+    '/reviews/1/stars',
+    '/reviews/2/title',
+  ]),
   'error-empty-list.json': problem(422, ['']),
   'error-too-many-reviews.json': problem(422, ['']),
   'error-review-too-long.json': problem(422, ['/1']),

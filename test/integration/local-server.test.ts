@@ -99,7 +99,7 @@ describe('local server with the real handler', () => {
     const invalid = await post(JSON.stringify(['ok', 3]));
     assert.equal(invalid.status, 422);
     assert.deepEqual(((await invalid.json()) as { errors: unknown }).errors, [
-      { pointer: '/1', detail: 'review must be a string, got number' },
+      { pointer: '/1', detail: 'review must be a string or an object {"text", "title"}, got number' },
     ]);
   });
 

@@ -102,7 +102,10 @@ describe('request logs', () => {
       const event = await loadEvent(file);
       await invoke(handler, event);
       if (typeof event.body === 'string' && file.startsWith('predictions-')) {
-        for (const review of reviewsOf(event)) texts.add(review);
+        for (const review of reviewsOf(event)) {
+          if (typeof review === 'string') texts.add(review);
+          else for (const part of [review.text, review.title ?? '']) if (part) texts.add(part);
+        }
       }
     }
     const requests = lines.filter((line) => line.message === 'request');
@@ -142,7 +145,10 @@ describe('request logs', () => {
     const event = await loadEvent('predictions-4-reviews.json');
     await invoke(handler, event);
     const line = lines.find((l) => l.message === 'request');
-    assert.deepEqual(line?.reviews, reviewsOf(event));
+    assert.deepEqual(
+      line?.reviews,
+      reviewsOf(event).map((review) => (typeof review === 'string' ? { text: review } : review)),
+    );
   });
 });
 

@@ -15,9 +15,9 @@ const withStatus =
 
 const LIMITS = { maxReviews: 3, maxReviewChars: 10 };
 
-function fieldErrors(body: unknown): FieldError[] {
+function fieldErrors(body: unknown, limits = LIMITS): FieldError[] {
   try {
-    validateReviews(body, LIMITS);
+    validateReviews(body, limits);
   } catch (error) {
     assert.ok(error instanceof AppError, String(error));
     const { problem } = toProblem(error);
@@ -29,18 +29,67 @@ function fieldErrors(body: unknown): FieldError[] {
 
 describe('validateReviews', () => {
   test('an array or {"reviews": [...]} of strings is returned in input order', () => {
-    assert.deepEqual(validateReviews(['b', 'a'], LIMITS), ['b', 'a']);
-    assert.deepEqual(validateReviews({ reviews: ['x', 'y', 'z'] }, LIMITS), ['x', 'y', 'z']);
+    assert.deepEqual(validateReviews(['b', 'a'], LIMITS), [{ text: 'b' }, { text: 'a' }]);
+    assert.deepEqual(
+      validateReviews({ reviews: ['x', 'y', 'z'] }, LIMITS).map((r) => r.text),
+      ['x', 'y', 'z'],
+    );
+  });
+
+  test('reviews may be objects with a text and an optional title, mixed with strings', () => {
+    const body = [
+      'plain',
+      { text: 'body', title: 'Great' },
+      { text: 'no title' },
+      { text: 't', title: null },
+    ];
+    assert.deepEqual(validateReviews(body, { ...LIMITS, maxReviews: 4 }), [
+      { text: 'plain' },
+      { text: 'body', title: 'Great' },
+      { text: 'no title' },
+      { text: 't', title: null },
+    ]);
+  });
+
+  test('object reviews: each bad field is named by its pointer', () => {
+    assert.deepEqual(
+      fieldErrors(
+        { reviews: [{ title: 'x' }, { text: 5 }, { text: ' ' }, { text: 'ok', stars: 5 }] },
+        { ...LIMITS, maxReviews: 4 },
+      ),
+      [
+        { pointer: '/reviews/0/text', detail: 'required' },
+        { pointer: '/reviews/1/text', detail: 'text must be a string, got number' },
+        { pointer: '/reviews/2/text', detail: 'text is empty' },
+        {
+          pointer: '/reviews/3/stars',
+          detail: 'unknown property; a review has "text" and an optional "title"',
+        },
+      ],
+    );
+    assert.deepEqual(
+      fieldErrors([
+        { text: 'ok', title: 7 },
+        { text: 'ok', title: 'x'.repeat(11) },
+      ]),
+      [
+        { pointer: '/0/title', detail: 'title must be a string or null, got number' },
+        { pointer: '/1/title', detail: 'title is over 10 characters' },
+      ],
+    );
+    assert.deepEqual(fieldErrors([{ text: 'x'.repeat(11) }]), [
+      { pointer: '/0/text', detail: 'text has 11 characters; at most 10 are allowed' },
+    ]);
   });
 
   test('every offending item is named by its pointer', () => {
     assert.deepEqual(fieldErrors(['ok', 1, null]), [
-      { pointer: '/1', detail: 'review must be a string, got number' },
-      { pointer: '/2', detail: 'review must be a string, got null' },
+      { pointer: '/1', detail: 'review must be a string or an object {"text", "title"}, got number' },
+      { pointer: '/2', detail: 'review must be a string or an object {"text", "title"}, got null' },
     ]);
     assert.deepEqual(
       fieldErrors({ reviews: [{}, 'ok', []] }).map((e) => e.pointer),
-      ['/reviews/0', '/reviews/2'],
+      ['/reviews/0/text', '/reviews/2'],
     );
   });
 
@@ -49,13 +98,13 @@ describe('validateReviews', () => {
       { pointer: '/0', detail: 'review is empty' },
       { pointer: '/1', detail: 'review is empty' },
     ]);
-    assert.deepEqual(validateReviews(['zzqx plorf'], LIMITS), ['zzqx plorf']);
+    assert.deepEqual(validateReviews(['zzqx plorf'], LIMITS), [{ text: 'zzqx plorf' }]);
   });
 
   test('length is counted in characters (code points): 10 emoji fit a 10-character limit', () => {
     const emoji = '😀'.repeat(10);
     assert.equal(emoji.length, 20);
-    assert.deepEqual(validateReviews([emoji], LIMITS), [emoji]);
+    assert.deepEqual(validateReviews([emoji], LIMITS), [{ text: emoji }]);
     assert.deepEqual(fieldErrors(['x'.repeat(11)]), [
       { pointer: '/0', detail: 'review has 11 characters; at most 10 are allowed' },
     ]);
@@ -78,10 +127,10 @@ describe('validateReviews', () => {
         [''],
       );
     assert.deepEqual(fieldErrors({ reviews: 'a review' }), [
-      { pointer: '/reviews', detail: 'must be an array of review strings' },
+      { pointer: '/reviews', detail: 'must be an array of reviews' },
     ]);
     assert.deepEqual(fieldErrors({ review: ['a'], 'a/b~': 1 }), [
-      { pointer: '/reviews', detail: 'required: an array of review strings' },
+      { pointer: '/reviews', detail: 'required: an array of reviews' },
       { pointer: '/review', detail: 'unknown property; only "reviews" is accepted' },
       { pointer: '/a~1b~0', detail: 'unknown property; only "reviews" is accepted' },
     ]);

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BadRequestError, NotFoundError } from '../../src/errors.ts';
+import { type Review, reviewText } from '../../src/text/review.ts';
 import {
   AMAZON_CSV,
   type CsvOptions,
@@ -16,6 +17,9 @@ import {
   readCsv,
   sortLabels,
 } from '../../training/data.ts';
+
+/** What the model reads from an example: title and text joined. */
+const joined = (e: Review | undefined): string | undefined => e && reviewText(e);
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const EMOTION: CsvOptions = {
@@ -51,9 +55,14 @@ describe('readCsv: Amazon Review Full shape', () => {
   test('title + space + text, empty titles dropped, fields trimmed, lines numbered', async () => {
     const d = await read(csv);
     assert.deepEqual(d.examples, [
-      { label: '5', text: 'Five Stars Bought these to keep my Kindle safe.', line: 1 },
-      { label: '1', text: 'No title here, only a "quoted" body.', line: 2 },
-      { label: '3', text: 'Meh It is fine.', line: 3 },
+      { label: '5', text: 'Bought these to keep my Kindle safe.', title: 'Five Stars', line: 1 },
+      { label: '1', text: 'No title here, only a "quoted" body.', title: null, line: 2 },
+      { label: '3', text: 'It is fine.', title: 'Meh', line: 3 },
+    ]);
+    assert.deepEqual(d.examples.map(reviewText), [
+      'Five Stars Bought these to keep my Kindle safe.',
+      'No title here, only a "quoted" body.',
+      'Meh It is fine.',
     ]);
     assert.equal(d.rows, 3);
     assert.deepEqual(d.badRows, []);
@@ -68,18 +77,18 @@ describe('readCsv: Amazon Review Full shape', () => {
     assert.equal(whole.sha256, sha256(text));
     assert.equal(tiny.sha256, whole.sha256);
     assert.deepEqual(tiny.examples, whole.examples);
-    assert.equal(tiny.examples[3]?.text, 'Café ☕ – très bien Ünïcode body 😀');
+    assert.equal(joined(tiny.examples[3]), 'Café ☕ – très bien Ünïcode body 😀');
   });
 
   test('includeTitle false keeps the text only', async () => {
     const d = await read(csv, { ...AMAZON_CSV, includeTitle: false });
-    assert.equal(d.examples[0]?.text, 'Bought these to keep my Kindle safe.');
+    assert.equal(joined(d.examples[0]), 'Bought these to keep my Kindle safe.');
   });
 
   test('CRLF line ends, a UTF-8 BOM and blank lines', async () => {
     const d = await read('\ufeff"2","a","b"\r\n\r\n"4","c","d"\r\n');
     assert.deepEqual(
-      d.examples.map((e) => [e.label, e.text, e.line]),
+      d.examples.map((e) => [e.label, reviewText(e), e.line]),
       [
         ['2', 'a b', 1],
         ['4', 'c d', 3],
@@ -93,7 +102,7 @@ describe('readCsv: Amazon Review Full shape', () => {
       d.examples.map((e) => e.line),
       [1, 3, 4, 7],
     );
-    assert.equal(d.examples[0]?.text, 't first\nsecond');
+    assert.equal(joined(d.examples[0]), 't first\nsecond');
   });
 });
 
@@ -170,8 +179,8 @@ describe('readCsv: header and column options', () => {
   test('columns by name', async () => {
     const d = await read(csv, EMOTION);
     assert.deepEqual(d.examples, [
-      { label: 'joy', text: 'Falling in love', line: 2 },
-      { label: 'fear', text: 'A traffic accident', line: 3 },
+      { label: 'joy', text: 'Falling in love', title: null, line: 2 },
+      { label: 'fear', text: 'A traffic accident', title: null, line: 3 },
     ]);
     assert.equal(d.rows, 2);
     assert.deepEqual(d.labels, ['fear', 'joy']);
@@ -184,7 +193,7 @@ describe('readCsv: header and column options', () => {
       ['joy', 'fear'],
     );
     const titled = await read(csv, { ...EMOTION, titleColumn: 'extra', includeTitle: true });
-    assert.equal(titled.examples[0]?.text, 'x Falling in love');
+    assert.equal(joined(titled.examples[0]), 'x Falling in love');
   });
 
   test('a header row with a different count than a data row makes that row bad', async () => {
@@ -244,10 +253,7 @@ describe('loadCsv from a path', () => {
     const d = await loadCsv(path, AMAZON_CSV);
     assert.equal(d.uri, path);
     assert.equal(d.sha256, sha256(text));
-    assert.deepEqual(
-      d.examples.map((e) => e.text),
-      ['Great Works well', 'Bad Broke'],
-    );
+    assert.deepEqual(d.examples.map(reviewText), ['Great Works well', 'Bad Broke']);
     const viaUrl = await loadCsv(`file://${path}`, AMAZON_CSV);
     assert.deepEqual(viaUrl.examples, d.examples);
   });

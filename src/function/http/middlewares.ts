@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { AppError } from '../../errors.ts';
+import type { Review } from '../../text/review.ts';
 import { type ApiGatewayEvent, requestMeta } from './event.ts';
 import { isClientError } from './problems.ts';
 import { type HttpResponse, problemResponse } from './responses.ts';
@@ -16,7 +17,7 @@ export interface RequestNotes {
   coldStart: boolean;
   reviewCount?: number;
   modelVersion?: string;
-  reviews?: readonly string[];
+  reviews?: readonly Review[];
 }
 
 /** The Lambda context; `requestLog` attaches the request's notes to it (as middy's own middlewares extend it). */

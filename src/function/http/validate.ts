@@ -1,19 +1,22 @@
 /**
- * The request schema of POST /predictions: a JSON array of review strings, or {"reviews": [...]}.
+ * The request schema of POST /predictions: a JSON array of reviews, or {"reviews": [...]}; each review is
+ * a string (its text) or {"text": "...", "title": "..."} with the title optional.
  * Every offending item is reported with a JSON Pointer into the body, so a client can fix all of them
  * at once. Details never quote the review text (it must not reach logs).
  */
 
 import type { FieldError } from '../../errors.ts';
+import type { Review } from '../../text/review.ts';
 import type { Limits } from '../config.ts';
 import { invalidReviews } from './problems.ts';
 
 export type ReviewLimits = Pick<Limits, 'maxReviews' | 'maxReviewChars'>;
 
-const SHAPE = 'the body must be a JSON array of review strings or an object {"reviews": [...]}';
+const SHAPE = 'the body must be a JSON array of reviews or an object {"reviews": [...]}';
+const REVIEW_KEYS = ['text', 'title'];
 
 /** Returns the reviews in input order or throws invalidReviews (422) listing every problem. */
-export function validateReviews(body: unknown, limits: ReviewLimits): string[] {
+export function validateReviews(body: unknown, limits: ReviewLimits): Review[] {
   const { list, pointer, errors } = locateList(body);
   if (!list) throw invalidReviews(errors);
   if (list.length === 0) throw invalidReviews([{ pointer, detail: 'at least one review is required' }]);
@@ -22,11 +25,10 @@ export function validateReviews(body: unknown, limits: ReviewLimits): string[] {
     throw invalidReviews([{ pointer, detail }]);
   }
   list.forEach((item, index) => {
-    const detail = reviewProblem(item, limits.maxReviewChars);
-    if (detail) errors.push({ pointer: `${pointer}/${index}`, detail });
+    errors.push(...reviewProblems(item, `${pointer}/${index}`, limits.maxReviewChars));
   });
   if (errors.length > 0) throw invalidReviews(errors);
-  return list as string[];
+  return list.map((item) => (typeof item === 'string' ? { text: item } : (item as Review)));
 }
 
 function locateList(body: unknown): { list?: unknown[]; pointer: string; errors: FieldError[] } {
@@ -42,8 +44,7 @@ function locateList(body: unknown): { list?: unknown[]; pointer: string; errors:
     }));
   const reviews: unknown = (body as { reviews?: unknown }).reviews;
   if (Array.isArray(reviews)) return { list: reviews, pointer: '/reviews', errors };
-  const detail =
-    reviews === undefined ? 'required: an array of review strings' : 'must be an array of review strings';
+  const detail = reviews === undefined ? 'required: an array of reviews' : 'must be an array of reviews';
   return { pointer: '/reviews', errors: [{ pointer: '/reviews', detail }, ...errors] };
 }
 
@@ -52,12 +53,45 @@ function locateList(body: unknown): { list?: unknown[]; pointer: string; errors:
  * non-empty review whose words are all unknown to the model is accepted and scored; its prediction has
  * `tokens: 0` (the model's no-information output), which the client can see.
  */
-function reviewProblem(item: unknown, maxChars: number): string | undefined {
-  if (typeof item !== 'string') return `review must be a string, got ${describe(item)}`;
-  if (item.trim().length === 0) return 'review is empty';
-  const chars = charsOverLimit(item, maxChars);
-  if (chars !== undefined) return `review has ${chars} characters; at most ${maxChars} are allowed`;
-  return undefined;
+function reviewProblems(item: unknown, pointer: string, maxChars: number): FieldError[] {
+  if (typeof item === 'string') return textProblems(item, pointer, 'review', maxChars);
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    return [
+      { pointer, detail: `review must be a string or an object {"text", "title"}, got ${describe(item)}` },
+    ];
+  }
+  const fields = item as Record<string, unknown>;
+  const problems: FieldError[] = Object.keys(fields)
+    .filter((key) => !REVIEW_KEYS.includes(key))
+    .map((key) => ({
+      pointer: `${pointer}/${escapePointer(key)}`,
+      detail: 'unknown property; a review has "text" and an optional "title"',
+    }));
+  if (!Object.hasOwn(fields, 'text')) problems.unshift({ pointer: `${pointer}/text`, detail: 'required' });
+  else if (typeof fields.text !== 'string') {
+    problems.unshift({
+      pointer: `${pointer}/text`,
+      detail: `text must be a string, got ${describe(fields.text)}`,
+    });
+  } else problems.unshift(...textProblems(fields.text, `${pointer}/text`, 'text', maxChars));
+  const title = fields.title;
+  if (title !== undefined && title !== null && typeof title !== 'string') {
+    problems.push({
+      pointer: `${pointer}/title`,
+      detail: `title must be a string or null, got ${describe(title)}`,
+    });
+  } else if (typeof title === 'string' && charsOverLimit(title, maxChars) !== undefined) {
+    problems.push({ pointer: `${pointer}/title`, detail: `title is over ${maxChars} characters` });
+  }
+  return problems;
+}
+
+/** The text of a review: non-empty and within the limit. */
+function textProblems(text: string, pointer: string, what: string, maxChars: number): FieldError[] {
+  if (text.trim().length === 0) return [{ pointer, detail: `${what} is empty` }];
+  const chars = charsOverLimit(text, maxChars);
+  if (chars === undefined) return [];
+  return [{ pointer, detail: `${what} has ${chars} characters; at most ${maxChars} are allowed` }];
 }
 
 /** Characters are Unicode code points, so an emoji counts once, not as two UTF-16 units. */
