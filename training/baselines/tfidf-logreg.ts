@@ -2,7 +2,8 @@
  * TF-IDF + multinomial logistic regression, the scikit-learn baseline the GUIDE's reference figures come
  * from, in TypeScript so every comparison in this project runs on the same data path with no Python.
  * Setups: `SKLEARN_2000_WORDS` = TfidfVectorizer(max_features=2000) + LogisticRegression(max_iter=1000);
- * `SKLEARN_BIGRAMS_200K` = the same with ngram_range=(1, 2), max_features=200_000.
+ * `SKLEARN_BIGRAMS_200K` = the same with ngram_range=(1, 2), max_features=200_000; `SKLEARN_ALL_WORDS` =
+ * TfidfVectorizer() with no max_features.
  */
 import {
   fitLogreg,
@@ -19,6 +20,13 @@ export type TfidfLogregOptions = TfidfOptions & LogregOptions;
 export const SKLEARN_2000_WORDS: TfidfLogregOptions = Object.freeze({
   ...LOGREG_DEFAULTS,
   maxFeatures: 2000,
+  ngramRange: [1, 1] as const,
+});
+
+/** TfidfVectorizer() with no limit: every word of two or more characters. */
+export const SKLEARN_ALL_WORDS: TfidfLogregOptions = Object.freeze({
+  ...LOGREG_DEFAULTS,
+  maxFeatures: null,
   ngramRange: [1, 1] as const,
 });
 
