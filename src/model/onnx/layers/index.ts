@@ -1,7 +1,8 @@
 /**
  * One converter per tfjs layer class: each turns a layer into ONNX nodes on the value flowing through the
  * chain. Adding a layer kind (GlobalAveragePooling1D, Conv1D, ...) is one entry here plus its function;
- * the walker in ../export.ts never changes.
+ * the walker in ../export.ts never changes. A pooling layer, for instance, would take 'steps' and give
+ * 'features', averaging or maxing only the first ctx.lengths[b] steps of each row (the rest is padding).
  */
 import type { LayerConverter } from './common.ts';
 import { dense } from './dense.ts';
@@ -14,7 +15,6 @@ export { type ConvertContext, type LayerConverter, OnnxExportError } from './com
 const passThrough: LayerConverter = (_layer, input) => input;
 
 export const CONVERTERS: Readonly<Record<string, LayerConverter>> = {
-  InputLayer: passThrough,
   Dropout: passThrough,
   Embedding: embedding,
   LSTM: lstm,
