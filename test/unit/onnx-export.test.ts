@@ -1,0 +1,199 @@
+/**
+ * The ONNX export run in ONNX Runtime against the tfjs model it came from (wasm backend, masked fast
+ * path): tiny seeded models of each supported shape, then the committed default bundle. Weights are
+ * randomised (seeded) so biases are non-zero and the probabilities far from uniform: an untrained
+ * model's near-equal outputs would hide a gate-order or direction mistake.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { type Architecture, createModel } from '../../src/model/architecture.ts';
+import { selectBackend } from '../../src/model/backend.ts';
+import { MANIFEST_FILE, type Manifest, TOKENIZER_FILE } from '../../src/model/manifest.ts';
+import { exportToOnnx, OnnxExportError } from '../../src/model/onnx/export.ts';
+import { checkOnnxAgainstTfjs, OnnxMismatchError, probeSequences } from '../../src/model/onnx/probe.ts';
+import { chunks, OnnxScorer, padPost } from '../../src/model/onnx/runtime.ts';
+import { batchedProbabilities } from '../../src/model/scorer.ts';
+import { modelFromFiles, weightPaths } from '../../src/model/serialize.ts';
+import { type TokenizerJson, WordTokenizer } from '../../src/text/tokenizer.ts';
+import { TINY_TEXTS } from '../helpers/tiny-bundle.ts';
+
+const DEFAULT_BUNDLE = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  'models',
+  'review-sentiment',
+  '20261121T224246Z-43eb3d8f',
+);
+
+const TINY: Architecture = {
+  numWords: 30,
+  numClasses: 5,
+  embeddingDim: 6,
+  lstmUnits: 4,
+  bidirectional: false,
+  dropout: 0.2,
+  maskZero: true,
+  seed: 11,
+};
+
+/** Seeded normal weights: every bias non-zero, outputs clearly apart. */
+function randomizeWeights(model: tf.LayersModel, seed: number): tf.LayersModel {
+  const weights = model.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.6, 'float32', seed + i));
+  model.setWeights(weights);
+  tf.dispose(weights);
+  return model;
+}
+
+/** createModel's layers, but with tfjs's default hard-sigmoid gates (older bundles). */
+function hardSigmoidModel(bidirectional: boolean): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(tf.layers.embedding({ inputDim: 30, outputDim: 6, maskZero: true, inputShape: [null] }));
+  const lstm = tf.layers.lstm({ units: 4, recurrentActivation: 'hardSigmoid' });
+  model.add(bidirectional ? tf.layers.bidirectional({ layer: lstm as tf.RNN, mergeMode: 'concat' }) : lstm);
+  model.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+  return model;
+}
+
+const tinyProbes = () => probeSequences({ count: 80, numWords: 30, maxLen: 12, seed: 5 });
+
+before(async () => {
+  await selectBackend('wasm');
+});
+
+describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
+  const cases: [string, () => tf.LayersModel][] = [
+    ['LSTM, sigmoid gates', () => createModel(TINY)],
+    ['Bidirectional LSTM, sigmoid gates', () => createModel({ ...TINY, bidirectional: true })],
+    ['LSTM, no dropout', () => createModel({ ...TINY, dropout: 0 })],
+    ['LSTM, hard-sigmoid gates', () => hardSigmoidModel(false)],
+    ['Bidirectional LSTM, hard-sigmoid gates', () => hardSigmoidModel(true)],
+  ];
+  for (const [name, build] of cases) {
+    test(name, async () => {
+      const model = randomizeWeights(build(), 100);
+      // Lengths 0..12 in one padded batch, the empty and one-id sequences included.
+      const report = await checkOnnxAgainstTfjs(model, exportToOnnx(model), tinyProbes(), 1e-5);
+      assert.equal(report.rows, 80);
+      model.dispose();
+    });
+  }
+
+  test('a wrong model is caught, naming the row, class and difference', async () => {
+    const model = randomizeWeights(createModel(TINY), 100);
+    const other = randomizeWeights(createModel(TINY), 200);
+    await assert.rejects(
+      checkOnnxAgainstTfjs(model, exportToOnnx(other), tinyProbes()),
+      (e: Error) =>
+        e instanceof OnnxMismatchError && /at probe row \d+ \(\d+ ids\), class \d/.test(e.message),
+    );
+    model.dispose();
+    other.dispose();
+  });
+});
+
+describe('OnnxScorer', () => {
+  test('empty and one-id sequences, alone and in mixed batches, chunked or not, in input order', async () => {
+    const model = randomizeWeights(createModel({ ...TINY, bidirectional: true }), 300);
+    const bytes = exportToOnnx(model);
+    const probes = [[], [7], [3, 9, 1, 28, 4], [], [12], [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]].map((ids) =>
+      Int32Array.from(ids),
+    );
+    const want = batchedProbabilities(model, probes, null);
+    for (const chunkRows of [Infinity, 2]) {
+      const scorer = await OnnxScorer.create(bytes, { intraOpNumThreads: 1, chunkRows });
+      const batched = await scorer.probabilities(probes);
+      const alone = await Promise.all(probes.map(async (p) => (await scorer.probabilities([p]))[0]));
+      await scorer.dispose();
+      for (const got of [batched, alone]) {
+        probes.forEach((_, i) => {
+          const expected = want[i] ?? [];
+          assert.equal(got[i]?.length, 5);
+          for (const [k, p] of (got[i] ?? []).entries()) {
+            assert.ok(Math.abs(p - (expected[k] ?? 0)) <= 1e-5, `row ${i} class ${k}`);
+          }
+        });
+      }
+    }
+    model.dispose();
+  });
+
+  test('rejects a thread count that is not a positive integer', async () => {
+    const model = createModel(TINY);
+    await assert.rejects(
+      OnnxScorer.create(exportToOnnx(model), { intraOpNumThreads: 0 }),
+      /intraOpNumThreads/,
+    );
+    model.dispose();
+  });
+
+  test('padPost left-aligns each row and records its real length; never an empty tensor', () => {
+    const { ids, lengths, steps } = padPost([Int32Array.of(4, 5), Int32Array.of(), Int32Array.of(6)]);
+    assert.equal(steps, 2);
+    assert.deepEqual([...ids], [4, 5, 0, 0, 6, 0]);
+    assert.deepEqual([...lengths], [2, 0, 1]);
+    assert.equal(padPost([Int32Array.of()]).steps, 1);
+  });
+
+  test('chunks: one run for small requests, else length-sorted groups covering every row once', () => {
+    const seqs = [5, 1, 9, 3, 7].map((n) => new Int32Array(n));
+    assert.deepEqual(chunks(seqs, 8), [[0, 1, 2, 3, 4]]);
+    assert.deepEqual(chunks(seqs, 2), [[1, 3], [0, 4], [2]]);
+  });
+});
+
+describe('exportToOnnx refuses what it cannot reproduce', () => {
+  test('an unknown layer, by name and class', () => {
+    const model = tf.sequential();
+    model.add(tf.layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputShape: [null] }));
+    model.add(tf.layers.globalAveragePooling1d({ name: 'pool' }));
+    model.add(tf.layers.dense({ units: 2, activation: 'softmax' }));
+    assert.throws(
+      () => exportToOnnx(model),
+      (e: Error) =>
+        e instanceof OnnxExportError &&
+        /layer "pool" \(GlobalAveragePooling1D\) has no ONNX converter; supported: .*LSTM/.test(e.message),
+    );
+    model.dispose();
+  });
+
+  test('an embedding without maskZero (tfjs would read the padding as words)', () => {
+    const model = createModel({ ...TINY, maskZero: false });
+    assert.throws(() => exportToOnnx(model), /layer "embedding" \(Embedding\): only maskZero embeddings/);
+    model.dispose();
+  });
+
+  test('a Bidirectional merge other than concat', () => {
+    const model = tf.sequential();
+    model.add(tf.layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputShape: [null] }));
+    const lstm = tf.layers.lstm({ units: 3 }) as tf.RNN;
+    model.add(tf.layers.bidirectional({ layer: lstm, mergeMode: 'sum', name: 'bi' }));
+    model.add(tf.layers.dense({ units: 2, activation: 'softmax' }));
+    assert.throws(
+      () => exportToOnnx(model),
+      /layer "bi" \(Bidirectional\): mergeMode "sum" is not supported/,
+    );
+    model.dispose();
+  });
+});
+
+describe('the default bundle', () => {
+  test('ORT equals tfjs within 1e-5 on 200 probe sequences (real texts, lengths 0..maxLen)', async () => {
+    const file = (name: string) => readFile(join(DEFAULT_BUNDLE, name));
+    const manifest = JSON.parse((await file(MANIFEST_FILE)).toString()) as Manifest;
+    const tokenizer = new WordTokenizer(JSON.parse((await file(TOKENIZER_FILE)).toString()) as TokenizerJson);
+    const modelJson: unknown = JSON.parse((await file('model.json')).toString());
+    const weights = new Map(
+      await Promise.all(weightPaths(modelJson).map(async (p) => [p, new Uint8Array(await file(p))] as const)),
+    );
+    const model = await modelFromFiles(modelJson, (p) => weights.get(p) ?? new Uint8Array());
+    const { numWords, maxLen } = manifest.preprocessing;
+    const probes = probeSequences({ count: 200, numWords, maxLen, seed: 42, texts: TINY_TEXTS, tokenizer });
+    const report = await checkOnnxAgainstTfjs(model, exportToOnnx(model), probes, 1e-5);
+    assert.equal(report.rows, 200);
+    model.dispose();
+  });
+});
