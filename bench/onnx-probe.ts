@@ -12,8 +12,9 @@
  * MODEL_URI (default models/review-sentiment/) as for the function.
  */
 import { join, resolve } from 'node:path';
+import { loadBundle } from '../src/bundle/read.ts';
 import { selectBackend } from '../src/model/backend.ts';
-import { buildScorer, loadBundle } from '../src/model/bundle-loader.ts';
+import { buildScorer } from '../src/model/build.ts';
 import { exportToOnnx } from '../src/model/onnx/export.ts';
 import { checkOnnxAgainstTfjs, probeSequences } from '../src/model/onnx/probe.ts';
 import { OnnxScorer, type OnnxScorerOptions } from '../src/model/onnx/runtime.ts';

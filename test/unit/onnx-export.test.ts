@@ -9,14 +9,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { type Architecture, createModel } from '../../src/model/architecture.ts';
+import { MANIFEST_FILE, type Manifest, TOKENIZER_FILE } from '../../src/bundle/manifest.ts';
+import { modelFromFiles, weightPaths } from '../../src/bundle/serialize.ts';
+import { type Architecture, createModel } from '../../src/model/architectures/index.ts';
 import { selectBackend } from '../../src/model/backend.ts';
-import { MANIFEST_FILE, type Manifest, TOKENIZER_FILE } from '../../src/model/manifest.ts';
+import { batchedProbabilities } from '../../src/model/batching.ts';
 import { exportToOnnx, OnnxExportError } from '../../src/model/onnx/export.ts';
 import { checkOnnxAgainstTfjs, OnnxMismatchError, probeSequences } from '../../src/model/onnx/probe.ts';
 import { chunks, OnnxScorer, padPost } from '../../src/model/onnx/runtime.ts';
-import { batchedProbabilities } from '../../src/model/scorer.ts';
-import { modelFromFiles, weightPaths } from '../../src/model/serialize.ts';
 import { type TokenizerJson, WordTokenizer } from '../../src/text/tokenizer.ts';
 import { TINY_TEXTS } from '../helpers/tiny-bundle.ts';
 
@@ -30,6 +30,8 @@ const DEFAULT_BUNDLE = join(
 );
 
 const TINY: Architecture = {
+  arch: 'lstm',
+  buckets: 0,
   numWords: 30,
   numClasses: 5,
   embeddingDim: 6,

@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { WordTokenizer } from '../../text/tokenizer.ts';
-import { batchedProbabilities } from '../scorer.ts';
+import { batchedProbabilities } from '../batching.ts';
 import { OnnxScorer } from './runtime.ts';
 
 export class OnnxMismatchError extends Error {
