@@ -18,6 +18,7 @@ import {
   NORMALIZERS,
   type NormalizerName,
 } from '../src/text/normalize.ts';
+import { BASELINE_SETUPS } from './baselines/tfidf-logreg.ts';
 import type { CsvOptions } from './data.ts';
 
 /** Every training setting; the CSV column options are training/data.ts's own type. */
@@ -31,6 +32,7 @@ export interface TrainConfig extends CsvOptions, Omit<ArchitectureSettings, 'mas
   oov: boolean;
   maxLen: number;
   titleDropout: number;
+  baselines: string[];
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -47,7 +49,7 @@ export interface TrainConfig extends CsvOptions, Omit<ArchitectureSettings, 'mas
   limit: number | null;
 }
 
-type Kind = 'string' | 'int' | 'float' | 'boolean' | 'column';
+type Kind = 'string' | 'int' | 'float' | 'boolean' | 'column' | 'list';
 interface Flag {
   key: keyof TrainConfig;
   kind: Kind;
@@ -86,6 +88,12 @@ export const FLAGS: readonly Flag[] = [
   ),
   F('strict', 'boolean', 'Data', 'fail on the first malformed row instead of skipping and counting it'),
   F('limit', 'int', 'Data', 'train on a seeded random sample of N rows (quick experiments)'),
+  F(
+    'baselines',
+    'list',
+    'Data',
+    `TF-IDF + logistic regression baselines fitted and tested beside the model (${Object.keys(BASELINE_SETUPS).join(', ')}, or none)`,
+  ),
   F('normalizer', 'string', 'Model', 'text normaliser', Object.keys(NORMALIZERS)),
   F('numWords', 'int', 'Model', 'vocabulary size incl. padding id 0 (Keras num_words)'),
   F('oov', 'boolean', 'Model', 'map unknown words to an out-of-vocabulary id instead of dropping them'),
@@ -149,6 +157,7 @@ export const ORIGINAL_DEFAULTS: Omit<TrainConfig, 'data'> = {
   oov: false,
   maxLen: 250,
   titleDropout: 0,
+  baselines: ['words-2000', 'bigrams-200k'],
   epochs: 6,
   batchSize: 64,
   learningRate: 0.001,
@@ -215,6 +224,8 @@ function convert(flag: Flag, raw: string): unknown {
   if (flag.choices && !flag.choices.includes(raw))
     throw new BadRequestError(`${name} must be one of ${flag.choices.join(', ')}`);
   if (flag.kind === 'column') return raw === 'none' ? null : /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (flag.kind === 'list')
+    return raw === 'none' || raw === '' ? [] : raw.split(',').map((item) => item.trim());
   if (flag.kind === 'int') {
     if (!/^\d+$/.test(raw))
       throw new BadRequestError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
@@ -242,6 +253,11 @@ function validate(c: TrainConfig): TrainConfig {
   );
   check(c.dropout >= 0 && c.dropout < 1, '--dropout must be in [0, 1)');
   check(c.titleDropout >= 0 && c.titleDropout <= 1, '--title-dropout must be in [0, 1]');
+  const unknown = c.baselines.filter((name) => !Object.hasOwn(BASELINE_SETUPS, name));
+  check(
+    unknown.length === 0,
+    `--baselines: unknown ${unknown.join(', ')}; use ${Object.keys(BASELINE_SETUPS).join(', ')} or none`,
+  );
   check(c.buckets === 0 || c.arch === 'bag', '--buckets needs --arch bag');
   check(
     c.arch !== 'bag' || c.numWords <= MAX_NGRAM_VOCABULARY,

@@ -6,9 +6,10 @@
  * Float32Array rows (one per example, one value per class) and Int32Array class indexes.
  */
 
-export class CalibrationError extends Error {
-  override name = 'CalibrationError';
-}
+import { argmax, type DecisionRule, decideClass, temperRow } from '../src/model/postprocess.ts';
+
+/** Bad arguments (shapes, ranges): a programming error, so a plain RangeError. */
+const CalibrationError = RangeError;
 
 export interface ReliabilityBin {
   /** The bin holds confidences in (lower, upper]; the first also holds 0. */
@@ -86,12 +87,13 @@ export function softmaxWithTemperature(logits: readonly Float32Array[], temperat
   });
 }
 
-/** Re-tempers probability rows: softmax(log p / T). T > 1 flattens, T < 1 sharpens; zeros stay zero. */
+/** Re-tempers probability rows: softmax(log p / T), row by row as serving does. */
 export function applyTemperature(
   probabilities: readonly Float32Array[],
   temperature: number,
 ): Float32Array[] {
-  return softmaxWithTemperature(logProbabilities(probabilities), temperature);
+  checkTemperature(temperature);
+  return probabilities.map((row) => temperRow(row, temperature));
 }
 
 export function logProbabilities(probabilities: readonly Float32Array[]): Float32Array[] {
@@ -188,28 +190,11 @@ export function goldenSectionMinimum(
   return (lo + hi) / 2;
 }
 
-export type OrdinalRule = 'argmax' | 'median';
+export type OrdinalRule = DecisionRule;
 
-/**
- * The class to answer for each row. `argmax`: the most probable (mode; first on ties). `median`: the
- * first class whose cumulative probability reaches half the row's mass; for ordered labels it minimises
- * the expected absolute error, e.g. 45 % one star and 45 % five stars answers 3, not 1. When the
- * cumulative mass is exactly one half, the next class is as good; the lower one is returned.
- */
+/** The class to answer for each row under `rule` (src/model/postprocess.ts, as serving decides). */
 export function decide(probabilities: readonly Float32Array[], rule: OrdinalRule): Int32Array {
-  const pick = rule === 'median' ? medianClass : argmax;
-  return Int32Array.from(probabilities, (row) => pick(row));
-}
-
-export function medianClass(row: Float32Array): number {
-  let mass = 0;
-  for (const p of row) mass += p;
-  let cumulative = 0;
-  for (let k = 0; k < row.length; k++) {
-    cumulative += row[k] ?? 0;
-    if (cumulative >= mass / 2) return k;
-  }
-  return row.length - 1;
+  return Int32Array.from(probabilities, (row) => decideClass(row, rule));
 }
 
 /** Mean |values[predicted] − values[true]|; values default to the class indexes (equally spaced labels). */
@@ -244,12 +229,6 @@ export function chooseOrdinalRule(
     median: meanAbsoluteError(decide(probabilities, 'median'), labels, values),
   };
   return { rule: mae.median < mae.argmax ? 'median' : 'argmax', mae };
-}
-
-function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let k = 1; k < row.length; k++) if ((row[k] ?? 0) > (row[best] ?? 0)) best = k;
-  return best;
 }
 
 function logSumExp(z: Float64Array): number {

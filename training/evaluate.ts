@@ -30,7 +30,8 @@ export interface Metrics {
 }
 
 /**
- * Scores predictions (argmax of each probability row) against true class indexes. The majority baseline
+ * Scores predictions (argmax of each probability row, or the classes given in `predictedIdx`, e.g. by
+ * the median rule) against true class indexes. The majority baseline
  * predicts the most frequent training class (from `trainLabelCounts`, else the most frequent true class)
  * for every row.
  */
@@ -40,10 +41,14 @@ export function evaluate(
   labels: string[],
   labelValues: number[] | null,
   trainLabelCounts?: number[],
+  predictedIdx?: ArrayLike<number>,
 ): Metrics {
   validate(trueIdx, probabilities, labels, labelValues, trainLabelCounts);
   const truth = Array.from(trueIdx);
-  const predicted = probabilities.map((row, i) => argmax(row, `probabilities[${i}]`));
+  const argmaxes = probabilities.map((row, i) => argmax(row, `probabilities[${i}]`));
+  const predicted = predictedIdx ? Array.from(predictedIdx) : argmaxes;
+  if (predicted.length !== truth.length)
+    throw new InternalError(`evaluate: ${predicted.length} predictions for ${truth.length} rows`);
   const scores = score(truth, predicted, labels.length, labelValues);
   const counts = trainLabelCounts ?? scores.support;
   const majority = argmax(counts, 'trainLabelCounts');

@@ -12,10 +12,22 @@ import { sha256Hex } from '../src/common/hash.ts';
 import { type Architecture, createModel, pickArchitecture } from '../src/model/architectures/index.ts';
 import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
 import { batchedProbabilities } from '../src/model/batching.ts';
+import type { Postprocessing } from '../src/model/postprocess.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
 import { reviewText } from '../src/text/review.ts';
 import { WordTokenizer } from '../src/text/tokenizer.ts';
 import type { TrainConfig } from './args.ts';
+import {
+  assess,
+  type CalibrationReport,
+  fitPostprocessing,
+  headline,
+  VIEWS,
+  type ViewMetrics,
+  type ViewName,
+  viewsOf,
+} from './assess.ts';
+import { type BaselineFigures, compareBaselines } from './baselines/compare.ts';
 import { type Dataset, type Example, loadCsv, sortLabels } from './data.ts';
 import { evaluate, type Metrics } from './evaluate.ts';
 import { type FitResult, fit } from './fit.ts';
@@ -33,13 +45,17 @@ export interface Encoded {
   labels: Int32Array;
 }
 
+export type { RunAssessment };
+
 export interface TrainResult {
   model: tf.LayersModel;
   tokenizer: WordTokenizer;
   version: string;
   published: { uri: string; version: string } | null;
   reportDir: string;
-  metrics: Metrics | null;
+  /** Test metrics of the first view (title + text when the data has titles), post-processed as served. */
+  metrics: ViewMetrics | null;
+  assessment: RunAssessment;
   fit: FitResult;
   backend: BackendInfo;
 }
@@ -166,11 +182,11 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     progress: deps.progress ?? createProgress(),
   });
 
-  // Validation metrics are what settings should be chosen on; the test set only reports.
-  const validation = evaluateEncoded(model, valData, labels, trainCounts);
-  const metrics = testSet ? evaluateOn(model, tokenizer, testSet, labels, config, trainCounts, log) : null;
-  log(
-    `validation: accuracy ${validation.accuracy.toFixed(3)} macro-F1 ${validation.macroF1.toFixed(3)} MAE ${validation.mae?.toFixed(3)}`,
+  const assessment = assessRun(
+    model,
+    tokenizer,
+    { config, labels, trainCounts, valRows, testSet, fitRows: titledFitRows },
+    log,
   );
   const version = makeVersionId(new Date(), trainSet.sha256);
   const files = await createBundleFiles({
@@ -181,23 +197,24 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     labels,
     maxLen: config.maxLen,
     maskZero: true,
+    postprocessing: assessment.postprocessing,
     architecture: { ...architecture },
     training: trainingRecord(config, trainSet, testSet, backend, fitResult, fitRows.length, valRows.length),
-    metrics: { ...(metrics ? summary(metrics) : {}), validation: summary(validation) },
+    metrics: metricsRecord(assessment),
   });
   const published = config.out ? await publishBundle(files, config.out, { storage, log }) : null;
   await writeOutputs(reportDir, {
     config,
     trainSet,
     testSet,
-    metrics,
-    validation,
+    assessment,
     fitResult,
     version,
     published,
   });
   log(`report: ${join(reportDir, 'report.html')}`);
-  return { model, tokenizer, version, published, reportDir, metrics, fit: fitResult, backend };
+  const metrics = assessment.headlineTest;
+  return { model, tokenizer, version, published, reportDir, metrics, assessment, fit: fitResult, backend };
 }
 
 async function loadData(config: TrainConfig, storage: Storage, log: Log) {
@@ -221,43 +238,92 @@ async function loadData(config: TrainConfig, storage: Storage, log: Log) {
   return { train: trainSet, test: testSet };
 }
 
-function evaluateOn(
+interface RunAssessment {
+  postprocessing: Postprocessing;
+  calibration: CalibrationReport;
+  validation: Partial<Record<ViewName, ViewMetrics>>;
+  test: Partial<Record<ViewName, ViewMetrics>> | null;
+  baselines: BaselineFigures | null;
+  /** The test metrics of the first view (title + text when the data has titles), or null without --test. */
+  headlineTest: ViewMetrics | null;
+}
+
+/**
+ * Validation in every view chooses the temperature and the decision rule; the test set only reports,
+ * in every view, beside the linear baselines fitted on the same rows.
+ */
+function assessRun(
   model: tf.LayersModel,
   tokenizer: WordTokenizer,
-  set: Dataset,
-  labels: string[],
-  config: TrainConfig,
-  trainCounts: number[],
+  run: {
+    config: TrainConfig;
+    labels: string[];
+    trainCounts: number[];
+    valRows: Example[];
+    testSet: Dataset | null;
+    fitRows: Example[];
+  },
   log: Log,
-): Metrics {
-  const known = set.examples.filter((e) => labels.includes(e.label));
-  if (known.length < set.examples.length) {
+): RunAssessment {
+  const { config, labels, trainCounts } = run;
+  const labelValues = ordinalValues(labels);
+  const raw = (rows: readonly Example[], view: ViewName) =>
+    encodeExamples(rows.map(VIEWS[view]), tokenizer, labels, config.maxLen);
+  const valViews = viewsOf(run.valRows);
+  const valEncoded = valViews.map((view) => raw(run.valRows, view));
+  const valProbs = valEncoded.map((e) => batchedProbabilities(model, e.sequences, null));
+  const calibration = fitPostprocessing(
+    valProbs.flat(),
+    Int32Array.from(valEncoded.flatMap((e) => Array.from(e.labels))),
+    labelValues,
+  );
+  const post: Postprocessing = { temperature: calibration.temperature, decision: calibration.decision };
+  log(`calibration: temperature ${post.temperature}, decision ${post.decision} (chosen on validation)`);
+  const measure = (rows: readonly Example[], views: ViewName[]) =>
+    Object.fromEntries(
+      views.map((view) => {
+        const encoded = raw(rows, view);
+        const probs = batchedProbabilities(model, encoded.sequences, null);
+        const m = assess(probs, encoded.labels, labels, labelValues, trainCounts, post);
+        log(
+          `${view}: accuracy ${m.accuracy.toFixed(3)} macro-F1 ${m.macroF1.toFixed(3)} MAE ${m.mae?.toFixed(3)} ECE ${m.ece.toFixed(3)}`,
+        );
+        return [view, m];
+      }),
+    ) as Partial<Record<ViewName, ViewMetrics>>;
+  log('validation:');
+  const validation = measure(run.valRows, valViews);
+  const known = run.testSet?.examples.filter((e) => labels.includes(e.label)) ?? [];
+  if (run.testSet && known.length < run.testSet.examples.length) {
     log(
-      `${set.uri}: ${set.examples.length - known.length} rows have labels unseen in training; not evaluated`,
+      `${run.testSet.uri}: ${run.testSet.examples.length - known.length} rows have labels unseen in training; not evaluated`,
     );
   }
-  return evaluateEncoded(model, encodeExamples(known, tokenizer, labels, config.maxLen), labels, trainCounts);
+  const testViews = viewsOf(known);
+  if (run.testSet) log('test:');
+  const test = run.testSet ? measure(known, testViews) : null;
+  const baselines =
+    run.testSet && config.baselines.length > 0
+      ? compareBaselines(
+          config.baselines,
+          run.fitRows,
+          { views: testViews, examples: known, labels: raw(known, 'title+text').labels },
+          { names: labels, values: labelValues, counts: trainCounts },
+          log,
+        )
+      : null;
+  const headlineTest = test ? (test[testViews[0] ?? 'text-only'] ?? null) : null;
+  return { postprocessing: post, calibration, validation, test, baselines, headlineTest };
 }
 
-/** Metrics of the model on encoded rows; the majority baseline predicts the most frequent training class. */
-function evaluateEncoded(
-  model: tf.LayersModel,
-  data: Encoded,
-  labels: string[],
-  trainCounts: number[],
-): Metrics {
-  const probabilities = batchedProbabilities(model, data.sequences, null);
-  return evaluate(data.labels, probabilities, labels, ordinalValues(labels), trainCounts);
-}
-
-function summary(m: Metrics) {
+function metricsRecord(a: RunAssessment) {
+  const headlines = (views: Partial<Record<ViewName, ViewMetrics>>) =>
+    Object.fromEntries(Object.entries(views).map(([view, m]) => [view, headline(m)]));
   return {
-    n: m.n,
-    accuracy: m.accuracy,
-    macroF1: m.macroF1,
-    mae: m.mae,
-    withinOne: m.withinOne,
-    majorityBaseline: m.majorityBaseline,
+    ...(a.test ? { test: headlines(a.test) } : {}),
+    validation: headlines(a.validation),
+    calibration: a.calibration,
+    ...(a.baselines ? { baselines: a.baselines } : {}),
   };
 }
 
@@ -301,8 +367,7 @@ async function writeOutputs(
     config: TrainConfig;
     trainSet: Dataset;
     testSet: Dataset | null;
-    metrics: Metrics | null;
-    validation: Metrics;
+    assessment: RunAssessment;
     fitResult: FitResult;
     version: string;
     published: { uri: string; version: string } | null;
@@ -310,8 +375,10 @@ async function writeOutputs(
 ) {
   const metricsJson = {
     version: o.version,
-    test: o.metrics,
-    validation: o.validation,
+    test: o.assessment.test,
+    validation: o.assessment.validation,
+    calibration: o.assessment.calibration,
+    baselines: o.assessment.baselines,
     history: o.fitResult.history,
     bestEpoch: o.fitResult.bestEpoch,
     stoppedEarly: o.fitResult.stoppedEarly,
@@ -333,11 +400,16 @@ async function writeOutputs(
     history: o.fitResult.history,
     bestEpoch: o.fitResult.bestEpoch,
     stoppedEarly: o.fitResult.stoppedEarly,
-    metrics: o.metrics,
-    validation: o.validation,
+    metrics: o.assessment.headlineTest,
+    validation: o.assessment.validation[firstView(o.assessment.validation)] ?? null,
+    assessment: o.assessment,
     reference: REFERENCE_FIGURES,
   });
   await writeFile(join(dir, 'report.html'), html);
+}
+
+function firstView(views: Partial<Record<ViewName, unknown>>): ViewName {
+  return (Object.keys(views)[0] as ViewName | undefined) ?? 'text-only';
 }
 
 function s3Options(c: TrainConfig) {

@@ -5,6 +5,8 @@
  * Every string from the run (labels, URIs, settings) comes from user data and is escaped.
  */
 import { formatDuration } from '../src/common/duration.ts';
+import type { CalibrationReport, ViewMetrics, ViewName } from './assess.ts';
+import type { BaselineFigures } from './baselines/compare.ts';
 import type { BadRow } from './data.ts';
 import type { Metrics } from './evaluate.ts';
 import type { EpochRecord } from './history.ts';
@@ -38,6 +40,13 @@ export interface ReportInput {
   /** Metrics on the held-out validation split: what settings are chosen on (the test set only reports). */
   validation?: Metrics | null;
   reference?: ReferenceFigure[];
+  /** Every input view, the calibration chosen on validation, and the baselines on the same test rows. */
+  assessment?: {
+    test: Partial<Record<ViewName, ViewMetrics>> | null;
+    validation: Partial<Record<ViewName, ViewMetrics>>;
+    calibration: CalibrationReport;
+    baselines: BaselineFigures | null;
+  };
 }
 
 /** Bad rows listed in full; the rest are only counted (a broken file may have thousands). */
@@ -46,6 +55,7 @@ export const BAD_ROWS_SHOWN = 50;
 export function renderReport(input: ReportInput): string {
   const sections = [
     summarySection(input),
+    ...(input.assessment ? [viewsSection(input.assessment)] : []),
     metricsSection(input.metrics, input.reference ?? [], input.validation ?? null),
     curvesSection(input.history, input.bestEpoch, input.stoppedEarly),
     confusionSection(input.metrics),
@@ -136,6 +146,51 @@ ${rows.join('\n')}
 <table>
 <tr><th>Class</th><th class="num">Precision</th><th class="num">Recall</th><th class="num">F1</th><th class="num">Support</th></tr>
 ${perClass.join('\n')}
+</table>`;
+}
+
+function viewsSection(a: NonNullable<ReportInput['assessment']>): string {
+  const row = (
+    name: string,
+    m: { accuracy: number; macroF1: number; mae: number | null; withinOne: number | null; ece?: number },
+  ) =>
+    `<tr><td>${esc(name)}</td>${num(m.accuracy)}${num(m.macroF1)}${num(m.mae)}${num(m.withinOne)}${num(m.ece ?? null)}</tr>`;
+  const rows: string[] = [];
+  for (const [split, views] of [
+    ['test', a.test],
+    ['validation', a.validation],
+  ] as const) {
+    for (const [view, m] of Object.entries(views ?? {})) rows.push(row(`This model, ${split}, ${view}`, m));
+  }
+  for (const [setup, figures] of Object.entries(a.baselines ?? {})) {
+    for (const view of ['title+text', 'text-only'] as const) {
+      const m = figures[view];
+      if (m) rows.push(row(`TF-IDF + logistic regression (${setup}), test, ${view}`, m));
+    }
+  }
+  const c = a.calibration;
+  const mae = c.maeByRule
+    ? `; validation MAE: most probable rating ${c.maeByRule.argmax.toFixed(3)}, median ${c.maeByRule.median.toFixed(3)}`
+    : '';
+  return `<h2>Every input view</h2>
+<p class="note">title+text: the review as the data has it; text-only: the same rows without their title, as most API
+callers send them. Figures are after the post-processing serving applies: temperature ${esc(String(c.temperature))}
+(validation NLL ${c.nllBefore.toFixed(4)} → ${c.nllAfter.toFixed(4)}) and the ${esc(c.decision)} rating${esc(mae)}, both
+chosen on validation. ECE: expected calibration error, 10 bins.</p>
+<table>
+<tr><th></th><th class="num">Accuracy</th><th class="num">Macro-F1</th><th class="num">MAE</th><th class="num">Within one</th><th class="num">ECE</th></tr>
+${rows.join('\n')}
+</table>
+${eceTable(a)}`;
+}
+
+function eceTable(a: NonNullable<ReportInput['assessment']>): string {
+  const rows = Object.entries(a.test ?? a.validation).map(
+    ([view, m]) => `<tr><td>${esc(view)}</td>${num(m.eceUncalibrated)}${num(m.ece)}</tr>`,
+  );
+  return `<table>
+<tr><th>ECE (${a.test ? 'test' : 'validation'})</th><th class="num">Before the temperature</th><th class="num">After</th></tr>
+${rows.join('\n')}
 </table>`;
 }
 

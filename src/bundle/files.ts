@@ -29,7 +29,7 @@ export function makeVersionId(date: Date, dataSha256: string): string {
 /** What training hands over; the rest of the manifest (format, files, preprocessing) is derived here. */
 export type BundleSpec = Pick<
   Manifest,
-  'name' | 'version' | 'labels' | 'maskZero' | 'architecture' | 'training' | 'metrics'
+  'name' | 'version' | 'labels' | 'maskZero' | 'postprocessing' | 'architecture' | 'training' | 'metrics'
 > & {
   model: tf.LayersModel;
   tokenizer: WordTokenizer;
@@ -60,6 +60,7 @@ export async function createBundleFiles(spec: BundleSpec): Promise<Map<string, U
       truncating: 'pre',
     },
     maskZero: spec.maskZero,
+    ...(spec.postprocessing ? { postprocessing: spec.postprocessing } : {}),
     architecture: spec.architecture,
     training: spec.training,
     metrics: spec.metrics,

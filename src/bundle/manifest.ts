@@ -4,6 +4,7 @@
  * manifest is written last and lists the sha256 of every other file; serving verifies each before use.
  */
 import { InternalError } from '../errors.ts';
+import { DECISION_RULES, type Postprocessing } from '../model/postprocess.ts';
 import { isNormalizerName, type NormalizerName } from '../text/normalize.ts';
 
 export const BUNDLE_FORMAT = 'review-sentiment-bundle/1';
@@ -39,6 +40,8 @@ export interface Manifest {
   preprocessing: Preprocessing;
   /** True when the embedding masks id 0, so a sequence may be run on its real tokens only. */
   maskZero: boolean;
+  /** Fitted on validation at training time; absent in older bundles (probabilities as given, argmax). */
+  postprocessing?: Postprocessing;
   architecture: Record<string, unknown>;
   training: Record<string, unknown>;
   metrics: Record<string, unknown>;
@@ -67,6 +70,7 @@ export function parseManifest(value: unknown): Manifest {
   }
   validatePreprocessing(m.preprocessing, fail);
   if (typeof m.maskZero !== 'boolean') fail('maskZero must be a boolean');
+  if (m.postprocessing !== undefined) validatePostprocessing(m.postprocessing, m.labelValues !== null, fail);
   validateFiles(m.files, fail);
   return m;
 }
@@ -79,6 +83,14 @@ function validatePreprocessing(p: Preprocessing, fail: (why: string) => never): 
   if (!Number.isInteger(p.maxLen) || p.maxLen < 1) fail('preprocessing.maxLen must be a positive integer');
   if (p.padding !== 'pre' || p.truncating !== 'pre')
     fail('preprocessing.padding and truncating must be "pre"');
+}
+
+function validatePostprocessing(p: Postprocessing, ordinal: boolean, fail: (why: string) => never): void {
+  if (typeof p !== 'object' || p === null) fail('postprocessing must be an object');
+  if (!(Number.isFinite(p.temperature) && p.temperature > 0)) fail('postprocessing.temperature must be > 0');
+  if (!DECISION_RULES.includes(p.decision))
+    fail(`postprocessing.decision must be one of ${DECISION_RULES.join(', ')}`);
+  if (p.decision === 'median' && !ordinal) fail('postprocessing.decision "median" needs ordinal labels');
 }
 
 function validateFiles(files: Record<string, FileEntry>, fail: (why: string) => never): void {

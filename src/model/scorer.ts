@@ -8,9 +8,13 @@ import type { Manifest } from '../bundle/manifest.ts';
 import { type Review, reviewText } from '../text/review.ts';
 import type { WordTokenizer } from '../text/tokenizer.ts';
 import { batchedProbabilities } from './batching.ts';
+import { decideClass, IDENTITY_POSTPROCESSING, temperRow } from './postprocess.ts';
 
 export interface Prediction {
-  /** The most probable label: its number for ordinal labels (1-5), else its name. */
+  /**
+   * The answer: the most probable label, or the distribution's median where the bundle chose that rule
+   * (manifest postprocessing); its number for ordinal labels (1-5), else its name.
+   */
   rating: number | string;
   /** Expected rating Σ p·k to 3 decimals, or null when labels are not ordinal. */
   score: number | null;
@@ -46,10 +50,11 @@ export class Scorer {
     return batchedProbabilities(this.model, sequences, fixedLength);
   }
 
-  #prediction(p: ArrayLike<number>, tokens: number): Prediction {
+  #prediction(raw: ArrayLike<number>, tokens: number): Prediction {
     const { labels, labelValues } = this.manifest;
-    let best = 0;
-    for (let k = 1; k < labels.length; k++) if ((p[k] ?? 0) > (p[best] ?? 0)) best = k;
+    const post = this.manifest.postprocessing ?? IDENTITY_POSTPROCESSING;
+    const p = temperRow(raw, post.temperature);
+    const best = decideClass(p, post.decision);
     const probabilities: Record<string, number> = {};
     labels.forEach((label, k) => {
       probabilities[label] = round(p[k] ?? 0, 4);

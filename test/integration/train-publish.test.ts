@@ -127,7 +127,23 @@ describe('npm run train', () => {
     assert.deepEqual(manifest.labels, ['1', '2', '3', '4', '5']);
     assert.equal(manifest.preprocessing.numWords, 60);
     assert.equal(manifest.maskZero, true);
-    assert.equal(manifest.metrics.accuracy, result.metrics?.accuracy);
+    const metrics = manifest.metrics as {
+      test: Record<string, { accuracy: number; ece: number }>;
+      validation: Record<string, unknown>;
+      calibration: { temperature: number; decision: string };
+      baselines: Record<string, Record<string, { macroF1: number }>>;
+    };
+    assert.equal(metrics.test['title+text']?.accuracy, result.metrics?.accuracy);
+    assert.deepEqual(Object.keys(metrics.test), ['title+text', 'text-only']);
+    assert.deepEqual(Object.keys(metrics.validation), ['title+text', 'text-only']);
+    assert.ok((metrics.test['text-only']?.ece ?? -1) >= 0);
+    assert.deepEqual(manifest.postprocessing, {
+      temperature: metrics.calibration.temperature,
+      decision: metrics.calibration.decision,
+    });
+    assert.ok(metrics.calibration.temperature > 0);
+    assert.deepEqual(Object.keys(metrics.baselines), ['words-2000', 'bigrams-200k']);
+    assert.ok((metrics.baselines['bigrams-200k']?.['text-only']?.macroF1 ?? -1) >= 0);
     const data = (manifest.training as { data: { sha256: string; badRows: number } }).data;
     assert.match(data.sha256, /^[0-9a-f]{64}$/);
     assert.equal(data.badRows, 3);

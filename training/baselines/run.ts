@@ -18,6 +18,7 @@ import {
 import { AMAZON_CSV, type CsvOptions, type Example, loadCsv } from '../data.ts';
 import { evaluate } from '../evaluate.ts';
 import {
+  BASELINE_SETUPS,
   fitTfidfLogreg,
   SKLEARN_2000_WORDS,
   SKLEARN_ALL_WORDS,
@@ -25,11 +26,7 @@ import {
   type TfidfLogregOptions,
 } from './tfidf-logreg.ts';
 
-const SETUPS: Record<string, TfidfLogregOptions> = {
-  'words-2000': SKLEARN_2000_WORDS,
-  'bigrams-200k': SKLEARN_BIGRAMS_200K,
-  'words-all': SKLEARN_ALL_WORDS,
-};
+const SETUPS = BASELINE_SETUPS;
 
 /** The GUIDE's scikit-learn figures (accuracy, macro-F1, MAE) for comparison in the output. */
 const REFERENCE = {

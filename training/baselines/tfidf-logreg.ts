@@ -36,6 +36,13 @@ export const SKLEARN_BIGRAMS_200K: TfidfLogregOptions = Object.freeze({
   ngramRange: [1, 2] as const,
 });
 
+/** The setups by name (`--baselines` in training, `--setups` in the baselines CLI). */
+export const BASELINE_SETUPS: Readonly<Record<string, TfidfLogregOptions>> = {
+  'words-2000': SKLEARN_2000_WORDS,
+  'bigrams-200k': SKLEARN_BIGRAMS_200K,
+  'words-all': SKLEARN_ALL_WORDS,
+};
+
 export interface TfidfLogregJson {
   format: 'tfidf-logreg/1';
   classes: string[];
