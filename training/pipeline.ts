@@ -29,7 +29,6 @@ import {
 } from './assess.ts';
 import { type BaselineFigures, compareBaselines } from './baselines/compare.ts';
 import { type Dataset, type Example, loadCsv, sortLabels } from './data.ts';
-import { evaluate, type Metrics } from './evaluate.ts';
 import { type FitResult, fit } from './fit.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
 import { Rng } from './random.ts';

@@ -17,16 +17,7 @@ import {
 } from '../calibration.ts';
 import { AMAZON_CSV, type CsvOptions, type Example, loadCsv } from '../data.ts';
 import { evaluate } from '../evaluate.ts';
-import {
-  BASELINE_SETUPS,
-  fitTfidfLogreg,
-  SKLEARN_2000_WORDS,
-  SKLEARN_ALL_WORDS,
-  SKLEARN_BIGRAMS_200K,
-  type TfidfLogregOptions,
-} from './tfidf-logreg.ts';
-
-const SETUPS = BASELINE_SETUPS;
+import { BASELINE_SETUPS, fitTfidfLogreg, type TfidfLogregOptions } from './tfidf-logreg.ts';
 
 /** The GUIDE's scikit-learn figures (accuracy, macro-F1, MAE) for comparison in the output. */
 const REFERENCE = {
@@ -46,7 +37,7 @@ const HELP = `Usage: node training/baselines/run.ts [options]
   --title-column C      (default 1; "none" for no title: then only the text view is measured)
   --emotion PATH        instead of --train/--test: a label,text CSV split 90/10 by text hash
                         (sha1 of the lower-cased text, first 8 hex digits mod 10 = 0 → test, as the data's README)
-  --setups LIST         comma-separated: ${Object.keys(SETUPS).join(', ')} (default: all)
+  --setups LIST         comma-separated: ${Object.keys(BASELINE_SETUPS).join(', ')} (default: all)
   --tolerance X         solver stop: max |gradient| (default 1e-4, sklearn's tol)
   --max-iter N          solver iterations (default 1000)
   --help`;
@@ -71,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       'text-column': { type: 'string', default: '2' },
       'title-column': { type: 'string', default: '1' },
       emotion: { type: 'string' },
-      setups: { type: 'string', default: Object.keys(SETUPS).join(',') },
+      setups: { type: 'string', default: Object.keys(BASELINE_SETUPS).join(',') },
       tolerance: { type: 'string', default: '1e-4' },
       'max-iter': { type: 'string', default: '1000' },
       help: { type: 'boolean', default: false },
@@ -88,9 +79,11 @@ export async function main(argv: string[]): Promise<number> {
   const solver = { tolerance: Number(values.tolerance), maxIterations: Number(values['max-iter']) };
   const results: Record<string, unknown> = {};
   for (const name of values.setups.split(',')) {
-    const setup = SETUPS[name];
+    const setup = BASELINE_SETUPS[name];
     if (!setup)
-      throw new Error(`unknown setup ${JSON.stringify(name)}; known: ${Object.keys(SETUPS).join(', ')}`);
+      throw new Error(
+        `unknown setup ${JSON.stringify(name)}; known: ${Object.keys(BASELINE_SETUPS).join(', ')}`,
+      );
     results[name] = runSetup({ ...setup, ...solver }, views);
   }
   const reference = values.emotion ? REFERENCE.emotion : REFERENCE.amazon;
