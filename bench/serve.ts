@@ -31,12 +31,12 @@ import { httpRequest, keepAliveAgent } from './lib/http.ts';
 import { closedLoop } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { printJson, progress } from './lib/output.ts';
+import { postPredictions, startServerChild } from './lib/server.ts';
 import { median, round, type Summary, speedup, summarize } from './lib/stats.ts';
 import { generateTexts, textsOfLength, wordCount } from './lib/texts.ts';
 import { timeIterations } from './lib/timing.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SERVER_ENTRY = join(ROOT, 'src', 'local', 'server.ts');
 const FOUR_EVENT = join(ROOT, 'events', 'predictions-4-reviews.json');
 /** The evaluation split beside the project (never inside it). */
 const TEST_CSV = resolve(ROOT, '..', 'shared', 'data', 'test.csv');
@@ -194,34 +194,6 @@ function tokenStats(scorer: Scorer, texts: readonly string[]) {
 }
 
 // ---- Child processes ----------------------------------------------------------------------------------
-
-const LISTENING = /listening on (http:\/\/\S+)/;
-
-/** `npm start`'s entry; resolves once it listens (its init has loaded the model by then). */
-async function startServerChild(
-  env: Record<string, string>,
-): Promise<{ child: Child; url: string; listeningMs: number }> {
-  const child = startChild(process.execPath, [SERVER_ENTRY], {
-    cwd: ROOT,
-    env: { PORT: '0', HOST: '127.0.0.1', ...env },
-  });
-  try {
-    const { match, ms } = await child.waitForLine(LISTENING, { timeoutMs: 60_000 });
-    return { child, url: match[1] ?? '', listeningMs: ms };
-  } catch (error) {
-    await child.stop('SIGKILL');
-    throw error;
-  }
-}
-
-function postPredictions(url: string, body: string, agent?: ReturnType<typeof keepAliveAgent>) {
-  return httpRequest(`${url}/predictions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    ...(agent ? { agent } : {}),
-  });
-}
 
 async function measureServer(modelUri: string, body: string, backend: string) {
   const { requests, concurrency, warmupRequests } = SETTINGS.server16;
