@@ -3,6 +3,7 @@
  * to the route table. Errors are thrown as typed errors and mapped once, by `problemResponses`.
  */
 import middy from '@middy/core';
+import { cors } from './http/cors.ts';
 import { type ApiGatewayEvent, toHttpRequest } from './http/event.ts';
 import { problemResponses, type RequestContext, requestLog } from './http/middlewares.ts';
 import type { HttpResponse } from './http/responses.ts';
@@ -21,5 +22,6 @@ export function createHandler(deps: HandlerDependencies): Handler {
   };
   return middy<ApiGatewayEvent, HttpResponse, Error, RequestContext>(serve)
     .use(requestLog({ logger: deps.logger, logReviewText: deps.config.logReviewText }))
+    .use(cors(deps.config.corsAllowOrigins))
     .use(problemResponses({ logger: deps.logger }));
 }

@@ -205,6 +205,14 @@ describe('routes', () => {
     assert.equal(matchRoute('GET', '/health').route, '/health');
   });
 
+  test('OPTIONS on a known path is a CORS preflight listing its methods; on an unknown path, 404', async () => {
+    const { handler } = matchRoute('OPTIONS', '/predictions');
+    const response = await handler({} as Parameters<typeof handler>[0]);
+    assert.equal(response.statusCode, 204);
+    assert.equal(response.headers['access-control-allow-methods'], 'POST, OPTIONS');
+    assert.throws(() => matchRoute('OPTIONS', '/nope'), NotFoundError);
+  });
+
   test('unknown path is 404; wrong method is 405 with the allowed methods', () => {
     assert.throws(() => matchRoute('GET', '/'), NotFoundError);
     assert.throws(() => matchRoute('GET', '/constructor'), NotFoundError);

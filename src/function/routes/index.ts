@@ -6,6 +6,7 @@
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
 import { health } from './health.ts';
 import { predictions } from './predictions.ts';
+import { preflight } from './preflight.ts';
 import type { RouteHandler } from './route.ts';
 
 export type { RouteContext, RouteHandler } from './route.ts';
@@ -28,6 +29,8 @@ export function matchRoute(method: string, path: string): RouteMatch {
     const params = matchTemplate(route, path);
     if (!params) continue;
     const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    // Any known path answers a CORS preflight; the table need not list OPTIONS.
+    if (!handler && method === 'OPTIONS') return { handler: preflight(Object.keys(methods)), route, params };
     if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));
     return { handler, route, params };
   }
