@@ -107,6 +107,22 @@ function health(): EventExpectation {
   };
 }
 
+function openapi(): EventExpectation {
+  return {
+    status: 200,
+    check: (response, { limits }) => {
+      assert.equal(header(response, 'content-type'), 'application/json');
+      const doc = JSON.parse(response.body) as {
+        openapi: string;
+        components: { schemas: Record<string, Record<string, unknown>> };
+      };
+      assert.equal(doc.openapi, '3.1.0');
+      assert.equal(doc.components.schemas.ReviewList?.maxItems, limits.maxReviews);
+      assert.equal(doc.components.schemas.ReviewText?.maxLength, limits.maxReviewChars);
+    },
+  };
+}
+
 /** A preflight: 204 with the path's methods; Access-Control-Allow-Origin only for an allowed origin. */
 function preflight(): EventExpectation {
   return {
@@ -133,6 +149,7 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-unknown-words.json': predictions({ noKnownWords: true }),
   'health.json': health(),
   'health-v1-rest.json': health(),
+  'openapi.json': openapi(),
   'preflight-predictions.json': preflight(),
   'preflight-disallowed-origin.json': preflight(),
   'error-malformed-json.json': problem(400),

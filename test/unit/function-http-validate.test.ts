@@ -203,6 +203,7 @@ describe('routes', () => {
   test('known routes', () => {
     assert.equal(matchRoute('POST', '/predictions').route, '/predictions');
     assert.equal(matchRoute('GET', '/health').route, '/health');
+    assert.equal(matchRoute('GET', '/openapi.json').route, '/openapi.json');
   });
 
   test('OPTIONS on a known path is a CORS preflight listing its methods; on an unknown path, 404', async () => {

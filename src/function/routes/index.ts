@@ -5,6 +5,7 @@
  */
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
 import { health } from './health.ts';
+import { openapi } from './openapi.ts';
 import { predictions } from './predictions.ts';
 import { preflight } from './preflight.ts';
 import type { RouteHandler } from './route.ts';
@@ -14,6 +15,7 @@ export type { RouteContext, RouteHandler } from './route.ts';
 export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
   '/predictions': { POST: predictions },
   '/health': { GET: health },
+  '/openapi.json': { GET: openapi },
 };
 
 export interface RouteMatch {
