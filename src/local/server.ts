@@ -201,7 +201,9 @@ async function main(): Promise<void> {
   // Imported here, not at the top: the entry loads config and starts the model load at import time.
   const { handler } = await import('../function/index.ts');
   const server = await startServer({ port, host, handler });
-  console.log(`review-sentiment listening on ${server.url} (POST /predictions, GET /health)`);
+  console.log(
+    `review-sentiment listening on ${server.url} (GET / to try it, POST /predictions, GET /health, GET /openapi.json)`,
+  );
   const stop = () => {
     server.close().then(() => process.exit(0));
   };

@@ -107,6 +107,21 @@ function health(): EventExpectation {
   };
 }
 
+function page(): EventExpectation {
+  return {
+    status: 200,
+    check: (response) => {
+      assert.equal(header(response, 'content-type'), 'text/html; charset=utf-8');
+      assert.match(response.body, /^<!doctype html>/);
+      const csp = header(response, 'content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/]+=*'/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.doesNotMatch(response.body, /<script src=|<link rel="stylesheet"|https?:\/\//);
+    },
+  };
+}
+
 function openapi(): EventExpectation {
   return {
     status: 200,
@@ -149,6 +164,7 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-unknown-words.json': predictions({ noKnownWords: true }),
   'health.json': health(),
   'health-v1-rest.json': health(),
+  'page.json': page(),
   'openapi.json': openapi(),
   'preflight-predictions.json': preflight(),
   'preflight-disallowed-origin.json': preflight(),

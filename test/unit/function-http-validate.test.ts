@@ -204,6 +204,7 @@ describe('routes', () => {
     assert.equal(matchRoute('POST', '/predictions').route, '/predictions');
     assert.equal(matchRoute('GET', '/health').route, '/health');
     assert.equal(matchRoute('GET', '/openapi.json').route, '/openapi.json');
+    assert.equal(matchRoute('GET', '/').route, '/');
   });
 
   test('OPTIONS on a known path is a CORS preflight listing its methods; on an unknown path, 404', async () => {
@@ -215,7 +216,7 @@ describe('routes', () => {
   });
 
   test('unknown path is 404; wrong method is 405 with the allowed methods', () => {
-    assert.throws(() => matchRoute('GET', '/'), NotFoundError);
+    assert.throws(() => matchRoute('GET', '/nope'), NotFoundError);
     assert.throws(() => matchRoute('GET', '/constructor'), NotFoundError);
     assert.throws(
       () => matchRoute('DELETE', '/predictions'),

@@ -345,7 +345,7 @@ describe('template.yaml', () => {
       Object.keys(methods).map((m) => `${m} ${path}`),
     );
     assert.deepEqual(routes.sort(), served.sort());
-    assert.deepEqual(routes.sort(), ['GET /health', 'GET /openapi.json', 'POST /predictions']);
+    assert.deepEqual(routes.sort(), ['GET /', 'GET /health', 'GET /openapi.json', 'POST /predictions']);
     for (const event of all) {
       assert.equal(event.Type, 'HttpApi');
       const apiId = event.Properties.ApiId as Json;

@@ -77,6 +77,18 @@ function paths(limits: Limits): JsonSchema {
         responses: { '200': json({ type: 'object' }, 'The OpenAPI 3.1 document.') },
       },
     },
+    '/': {
+      get: {
+        operationId: 'tryIt',
+        summary: 'A page to try the API in a browser',
+        responses: {
+          '200': {
+            description: 'A self-contained HTML page.',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
   };
 }
 

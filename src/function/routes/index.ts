@@ -6,6 +6,7 @@
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
 import { health } from './health.ts';
 import { openapi } from './openapi.ts';
+import { page } from './page.ts';
 import { predictions } from './predictions.ts';
 import { preflight } from './preflight.ts';
 import type { RouteHandler } from './route.ts';
@@ -16,6 +17,7 @@ export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandle
   '/predictions': { POST: predictions },
   '/health': { GET: health },
   '/openapi.json': { GET: openapi },
+  '/': { GET: page },
 };
 
 export interface RouteMatch {
