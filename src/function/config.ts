@@ -23,6 +23,8 @@ export interface Config {
   backend: BackendPreference;
   logLevel: LogLevel;
   logReviewText: boolean;
+  /** Origins browsers may call the API from (CORS); empty: none, `*`: any. */
+  corsAllowOrigins: string[];
 }
 
 export const DEFAULT_MAX_REVIEWS = 100;
@@ -64,6 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
     backend: oneOf(env, 'TFJS_BACKEND', BACKEND_PREFERENCES, 'auto'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'INFO', (value) => value.toUpperCase()),
     logReviewText: boolean(env, 'LOG_REVIEW_TEXT', false),
+    corsAllowOrigins: origins(env, 'CORS_ALLOW_ORIGINS'),
   };
 }
 
@@ -116,4 +119,23 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new BadRequestError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
+/**
+ * Comma-separated origins (`https://shop.example.com`, `https://*.example.com`) or `*`. An origin is a
+ * scheme and host with an optional port and nothing after it: a trailing slash or path never matches
+ * the Origin header a browser sends, so it is refused here rather than silently matching nothing.
+ */
+function origins(env: Env, name: string): string[] {
+  const list = (present(env, name) ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  const bad = list.find((origin) => origin !== '*' && !/^https?:\/\/[\w*.-]+(:\d+)?$/i.test(origin));
+  if (bad !== undefined) {
+    throw new BadRequestError(
+      `${name} must list origins like https://example.com or *, got ${JSON.stringify(bad)}`,
+    );
+  }
+  return list;
 }

@@ -2,7 +2,7 @@
  * Local HTTP server (`npm start`): no Docker, no AWS. Each node:http request becomes a real-shaped API
  * Gateway HTTP API (payload 2.0) event for the same handler Lambda runs, and the handler's result is
  * written back the way API Gateway would. Serves the default bundle unless MODEL_URI says otherwise;
- * PORT and HOST override 127.0.0.1:3000.
+ * PORT and HOST override 127.0.0.1:3000; CORS_ALLOW_ORIGINS defaults to `*` here.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -196,10 +196,14 @@ export function listenAddress(env: Readonly<Record<string, string | undefined>>)
 
 async function main(): Promise<void> {
   const { port, host } = listenAddress(process.env);
+  // Development serves any origin (a front end on another port); in AWS the default is none.
+  process.env.CORS_ALLOW_ORIGINS ??= '*';
   // Imported here, not at the top: the entry loads config and starts the model load at import time.
   const { handler } = await import('../function/index.ts');
   const server = await startServer({ port, host, handler });
-  console.log(`review-sentiment listening on ${server.url} (POST /predictions, GET /health)`);
+  console.log(
+    `review-sentiment listening on ${server.url} (GET / to try it, POST /predictions, GET /health, GET /openapi.json)`,
+  );
   const stop = () => {
     server.close().then(() => process.exit(0));
   };

@@ -27,6 +27,8 @@ export interface CheckContext {
   event: EventJson;
   scorer: Scorer;
   limits: Limits;
+  /** CORS_ALLOW_ORIGINS of the handler under test. */
+  corsAllowOrigins: readonly string[];
 }
 
 export interface EventExpectation {
@@ -43,8 +45,10 @@ export function reviewsOf(event: EventJson): (string | Review)[] {
   return Array.isArray(parsed) ? parsed : parsed.reviews;
 }
 
+/** Header names are case-insensitive (@middy/http-cors writes Access-Control-Allow-Origin in title case). */
 function header(response: HttpResponse, name: string): string | undefined {
-  return response.headers[name];
+  const found = Object.keys(response.headers).find((key) => key.toLowerCase() === name.toLowerCase());
+  return found === undefined ? undefined : response.headers[found];
 }
 
 function predictions(options: { noKnownWords?: boolean } = {}): EventExpectation {
@@ -103,6 +107,53 @@ function health(): EventExpectation {
   };
 }
 
+function page(): EventExpectation {
+  return {
+    status: 200,
+    check: (response) => {
+      assert.equal(header(response, 'content-type'), 'text/html; charset=utf-8');
+      assert.match(response.body, /^<!doctype html>/);
+      const csp = header(response, 'content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/]+=*'/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.doesNotMatch(response.body, /<script src=|<link rel="stylesheet"|https?:\/\//);
+    },
+  };
+}
+
+function openapi(): EventExpectation {
+  return {
+    status: 200,
+    check: (response, { limits }) => {
+      assert.equal(header(response, 'content-type'), 'application/json');
+      const doc = JSON.parse(response.body) as {
+        openapi: string;
+        components: { schemas: Record<string, Record<string, unknown>> };
+      };
+      assert.equal(doc.openapi, '3.1.0');
+      assert.equal(doc.components.schemas.ReviewList?.maxItems, limits.maxReviews);
+      assert.equal(doc.components.schemas.ReviewText?.maxLength, limits.maxReviewChars);
+    },
+  };
+}
+
+/** A preflight: 204 with the path's methods; Access-Control-Allow-Origin only for an allowed origin. */
+function preflight(): EventExpectation {
+  return {
+    status: 204,
+    check: (response, { event, corsAllowOrigins }) => {
+      assert.equal(header(response, 'access-control-allow-methods'), 'POST, OPTIONS');
+      assert.match(header(response, 'access-control-allow-headers') ?? '', /content-type/);
+      assert.equal(header(response, 'access-control-max-age'), '600');
+      assert.equal(response.body, '');
+      const origin = (event.headers as Record<string, string>).origin ?? '';
+      const allowed = corsAllowOrigins.includes(origin) ? origin : undefined;
+      assert.equal(header(response, 'access-control-allow-origin'), allowed);
+    },
+  };
+}
+
 export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-4-reviews.json': predictions(),
   'predictions-object-body.json': predictions(),
@@ -113,6 +164,10 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-unknown-words.json': predictions({ noKnownWords: true }),
   'health.json': health(),
   'health-v1-rest.json': health(),
+  'page.json': page(),
+  'openapi.json': openapi(),
+  'preflight-predictions.json': preflight(),
+  'preflight-disallowed-origin.json': preflight(),
   'error-malformed-json.json': problem(400),
   'error-missing-body.json': problem(400),
   'error-not-an-array.json': problem(422, ['/reviews', '/text']),

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       backend: 'auto',
       logLevel: 'INFO',
       logReviewText: false,
+      corsAllowOrigins: [],
     });
     assert.equal(DEFAULT_MODEL_URI, join(import.meta.dirname, '..', '..', 'models', 'review-sentiment'));
     assert.ok(
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       TFJS_BACKEND: 'wasm',
       LOG_LEVEL: 'debug',
       LOG_REVIEW_TEXT: 'true',
+      CORS_ALLOW_ORIGINS: 'https://shop.example.com, http://localhost:5173,https://*.example.org',
     });
     assert.deepEqual(config, {
       modelUri: 's3://bucket/models/review-sentiment/',
@@ -37,6 +39,7 @@ describe('loadConfig', () => {
       backend: 'wasm',
       logLevel: 'DEBUG',
       logReviewText: true,
+      corsAllowOrigins: ['https://shop.example.com', 'http://localhost:5173', 'https://*.example.org'],
     });
   });
 
@@ -58,6 +61,7 @@ describe('loadConfig', () => {
       TFJS_BACKEND: 'gpu',
       LOG_LEVEL: 'verbose',
       LOG_REVIEW_TEXT: 'yes',
+      CORS_ALLOW_ORIGINS: 'https://shop.example.com/',
     };
     for (const [name, value] of Object.entries(cases)) {
       assert.throws(
@@ -66,6 +70,13 @@ describe('loadConfig', () => {
         name,
       );
     }
+    for (const origins of ['shop.example.com', 'https://a.example, ftp://b.example', '*/']) {
+      assert.throws(
+        () => loadConfig({ CORS_ALLOW_ORIGINS: origins }),
+        /^BadRequestError: CORS_ALLOW_ORIGINS /,
+      );
+    }
+    assert.deepEqual(loadConfig({ CORS_ALLOW_ORIGINS: '*' }).corsAllowOrigins, ['*']);
     assert.throws(
       () => loadConfig({ MAX_REVIEWS: '99999999999999999999' }),
       /MAX_REVIEWS must be a positive integer/,

@@ -52,7 +52,11 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'handler-events-'));
   tiny = await makeTinyBundle();
   await writeBundleDir(join(root, 'ok'), tiny.files, 'v1', { latest: true });
-  config = loadConfig({ MODEL_URI: join(root, 'ok'), TFJS_BACKEND: 'cpu' });
+  config = loadConfig({
+    MODEL_URI: join(root, 'ok'),
+    TFJS_BACKEND: 'cpu',
+    CORS_ALLOW_ORIGINS: 'https://shop.example.com',
+  });
 });
 
 after(async () => {
@@ -86,7 +90,12 @@ describe('every event file through the middy chain', async () => {
       const pristine = structuredClone(event);
       const response = await invoke(handler, event);
       assert.equal(response.statusCode, expectation.status, response.body);
-      expectation.check(response, { event, scorer: loaded.scorer, limits: config.limits });
+      expectation.check(response, {
+        event,
+        scorer: loaded.scorer,
+        limits: config.limits,
+        corsAllowOrigins: config.corsAllowOrigins,
+      });
       assert.deepEqual(event, pristine, 'the event file content must not be mutated');
     });
   }
@@ -149,6 +158,48 @@ describe('request logs', () => {
       line?.reviews,
       reviewsOf(event).map((review) => (typeof review === 'string' ? { text: review } : review)),
     );
+  });
+});
+
+describe('CORS', () => {
+  const withOrigin = async (file: string, origin: string) => {
+    const event = await loadEvent(file);
+    (event.headers as Record<string, string>).origin = origin;
+    return event;
+  };
+  const allowOrigin = (response: { headers: Record<string, string> }) =>
+    response.headers['Access-Control-Allow-Origin'];
+
+  test('an allowed origin may read answers and errors; another origin gets no CORS header', async () => {
+    const handler = createHandler({ service: readyService(), config, logger: capturedLogger().logger });
+    for (const file of [
+      'predictions-4-reviews.json',
+      'error-non-string-item.json',
+      'error-unknown-route.json',
+    ]) {
+      const allowed = await invoke(handler, await withOrigin(file, 'https://shop.example.com'));
+      assert.equal(allowOrigin(allowed), 'https://shop.example.com', file);
+      assert.match(allowed.headers.Vary ?? '', /Origin/, file);
+      const other = await invoke(handler, await withOrigin(file, 'https://elsewhere.example.net'));
+      assert.equal(allowOrigin(other), undefined, file);
+      assert.equal(other.statusCode, allowed.statusCode, 'CORS changes headers, never the answer');
+    }
+  });
+
+  test('no CORS_ALLOW_ORIGINS (the default in AWS): no origin is allowed; "*" allows any', async () => {
+    const event = await withOrigin('predictions-4-reviews.json', 'https://shop.example.com');
+    const closed = createHandler({
+      service: readyService(),
+      config: { ...config, corsAllowOrigins: [] },
+      logger: capturedLogger().logger,
+    });
+    assert.equal(allowOrigin(await invoke(closed, event)), undefined);
+    const open = createHandler({
+      service: readyService(),
+      config: { ...config, corsAllowOrigins: ['*'] },
+      logger: capturedLogger().logger,
+    });
+    assert.equal(allowOrigin(await invoke(open, event)), '*');
   });
 });
 

@@ -203,10 +203,20 @@ describe('routes', () => {
   test('known routes', () => {
     assert.equal(matchRoute('POST', '/predictions').route, '/predictions');
     assert.equal(matchRoute('GET', '/health').route, '/health');
+    assert.equal(matchRoute('GET', '/openapi.json').route, '/openapi.json');
+    assert.equal(matchRoute('GET', '/').route, '/');
+  });
+
+  test('OPTIONS on a known path is a CORS preflight listing its methods; on an unknown path, 404', async () => {
+    const { handler } = matchRoute('OPTIONS', '/predictions');
+    const response = await handler({} as Parameters<typeof handler>[0]);
+    assert.equal(response.statusCode, 204);
+    assert.equal(response.headers['access-control-allow-methods'], 'POST, OPTIONS');
+    assert.throws(() => matchRoute('OPTIONS', '/nope'), NotFoundError);
   });
 
   test('unknown path is 404; wrong method is 405 with the allowed methods', () => {
-    assert.throws(() => matchRoute('GET', '/'), NotFoundError);
+    assert.throws(() => matchRoute('GET', '/nope'), NotFoundError);
     assert.throws(() => matchRoute('GET', '/constructor'), NotFoundError);
     assert.throws(
       () => matchRoute('DELETE', '/predictions'),

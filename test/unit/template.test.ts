@@ -111,6 +111,8 @@ class Evaluator {
   eval(node: unknown): unknown {
     if (Array.isArray(node)) return node.map((item) => this.eval(item)).filter((v) => v !== NO_VALUE);
     if (typeof node !== 'object' || node === null) return node;
+    // A property whose value is AWS::NoValue is left out, as CloudFormation does.
+    const withoutNoValue = (entries: [string, unknown][]) => entries.filter(([, v]) => v !== NO_VALUE);
     const entries = Object.entries(node);
     const [key, arg] = entries[0] ?? [];
     if (
@@ -120,7 +122,7 @@ class Evaluator {
     ) {
       return this.intrinsic(key, arg);
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.eval(v)]));
+    return Object.fromEntries(withoutNoValue(entries.map(([k, v]) => [k, this.eval(v)])));
   }
 
   intrinsic(key: string, arg: unknown): unknown {
@@ -171,7 +173,7 @@ class Evaluator {
     if (name === 'AWS::NoValue') return NO_VALUE;
     if (name in PSEUDO) return PSEUDO[name];
     if (name in this.parameters) return this.parameters[name];
-    this.assertDeployed(name);
+    this.assertDeployed(samGenerated(name) ?? name);
     return `ref:${name}`;
   }
 
@@ -206,6 +208,17 @@ class Evaluator {
   }
 }
 
+/**
+ * SAM's references to what it generates for a function with AutoPublishAlias: `Fn.Alias` (the alias)
+ * and `Fn.Version`. Returns the function's logical id, or undefined for any other name.
+ */
+function samGenerated(name: string): string | undefined {
+  const match = /^(\w+)\.(Alias|Version)$/.exec(name);
+  const fn =
+    match?.[1] === undefined ? undefined : (section(template, 'Resources')[match[1]] as Json | undefined);
+  return fn && (fn.Properties as Json | undefined)?.AutoPublishAlias ? match?.[1] : undefined;
+}
+
 function section(template: Json, name: string): Json {
   return (template[name] ?? {}) as Json;
 }
@@ -218,6 +231,13 @@ const parameters = section(template, 'Parameters');
 const fn = resources[FUNCTION] as Json;
 const fnProps = (fn?.Properties ?? {}) as Json;
 const globals = (section(template, 'Globals').Function ?? {}) as Json;
+
+function ofType(type: string): [string, Json & { Properties: Json }][] {
+  return Object.entries(resources).filter(([, r]) => (r as Json).Type === type) as [
+    string,
+    Json & { Properties: Json },
+  ][];
+}
 
 /** A function property as deployed: the function's own value, else the Globals one. */
 function effective(name: string): unknown {
@@ -288,7 +308,11 @@ describe('template.yaml', () => {
     const problems: string[] = [];
     const conditions = section(template, 'Conditions');
     const known = (name: string) =>
-      name in parameters || name in resources || name in PSEUDO || name === 'AWS::NoValue';
+      name in parameters ||
+      name in resources ||
+      name in PSEUDO ||
+      name === 'AWS::NoValue' ||
+      samGenerated(name) !== undefined;
     walk(template, (key, value, locals) => {
       if (key === 'Ref' && !known(String(value))) problems.push(`Ref ${String(value)}`);
       if (key === 'Fn::GetAtt') {
@@ -330,27 +354,145 @@ describe('template.yaml', () => {
     assert.ok(timeout >= 10 && timeout < 30, `Timeout ${timeout}`);
   });
 
-  test('HTTP API routes are the routes the handler serves, plus $default for its own 404/405', () => {
-    const all = Object.values(fnProps.Events as Json).map((e) => e as { Type: string; Properties: Json });
-    const catchAll = all.filter((e) => e.Properties.Path === '$default');
-    assert.deepEqual(
-      catchAll.map((e) => String(e.Properties.Method).toUpperCase()),
-      ['ANY'],
-    );
-    const events = all.filter((e) => e.Properties.Path !== '$default');
-    const routes = events.map(
-      (e) => `${String(e.Properties.Method).toUpperCase()} ${String(e.Properties.Path)}`,
+  test('HTTP API routes are exactly the routes the handler serves (no $default), each invoking the alias', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(
+      ([, r]) => SCENARIOS.created.eval(r.Properties) as Json,
     );
     const served = Object.entries(ROUTES).flatMap(([path, methods]) =>
       Object.keys(methods).map((m) => `${m} ${path}`),
     );
-    assert.deepEqual(routes.sort(), served.sort());
-    assert.deepEqual(routes.sort(), ['GET /health', 'POST /predictions']);
-    for (const event of all) {
-      assert.equal(event.Type, 'HttpApi');
-      const apiId = event.Properties.ApiId as Json;
-      assert.equal((resources[String(apiId.Ref)] as Json | undefined)?.Type, 'AWS::Serverless::HttpApi');
-      assert.equal(event.Properties.PayloadFormatVersion ?? '2.0', '2.0');
+    assert.deepEqual(routes.map((r) => r.RouteKey).sort(), served.sort());
+    assert.deepEqual(served.sort(), ['GET /', 'GET /health', 'GET /openapi.json', 'POST /predictions']);
+    assert.equal(
+      Object.values(fnProps.Events ?? {}).length,
+      0,
+      'no SAM events: they would add routes of their own',
+    );
+    const [integrationId, integration] = ofType('AWS::ApiGatewayV2::Integration')[0] ?? [];
+    for (const route of routes) {
+      assert.equal(route.ApiId, 'ref:ReviewApi');
+      assert.equal(route.Target, `integrations/ref:${integrationId}`);
+    }
+    const target = SCENARIOS.created.eval(integration?.Properties) as Json;
+    assert.equal(target.IntegrationType, 'AWS_PROXY');
+    assert.equal(target.PayloadFormatVersion, '2.0');
+    assert.equal(target.IntegrationUri, `ref:${FUNCTION}.Alias`);
+    const stage = SCENARIOS.created.eval(ofType('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties) as Json;
+    assert.equal(stage.StageName, '$default');
+    assert.equal(stage.AutoDeploy, true);
+    const permission = SCENARIOS.created.eval(ofType('AWS::Lambda::Permission')[0]?.[1].Properties) as Json;
+    assert.equal(
+      permission.FunctionName,
+      `ref:${FUNCTION}.Alias`,
+      'API Gateway may invoke the alias it targets',
+    );
+    assert.equal(permission.Principal, 'apigateway.amazonaws.com');
+    assert.equal(permission.SourceArn, 'arn:aws:execute-api:eu-west-1:123456789012:ref:ReviewApi/*');
+  });
+
+  test('AuthMode: none, iam (AWS_IAM on every route) or jwt (an authorizer with issuer and audience)', () => {
+    const authOf = (evaluator: Evaluator) =>
+      ofType('AWS::ApiGatewayV2::Route').map(([, r]) => {
+        const props = evaluator.eval(r.Properties) as Json;
+        return `${String(props.AuthorizationType)} ${String(props.AuthorizerId ?? '-')}`;
+      });
+    assert.equal((parameters.AuthMode as Json).Default, 'iam', 'safe unless said otherwise');
+    assert.deepEqual((parameters.AuthMode as Json).AllowedValues, ['none', 'iam', 'jwt']);
+    assert.deepEqual(new Set(authOf(new Evaluator(template, { AuthMode: 'none' }))), new Set(['NONE -']));
+    assert.deepEqual(new Set(authOf(new Evaluator(template, { AuthMode: 'iam' }))), new Set(['AWS_IAM -']));
+    const jwt = new Evaluator(template, {
+      AuthMode: 'jwt',
+      JwtIssuer: 'https://issuer.example.com',
+      JwtAudience: 'client-a,client-b',
+    });
+    assert.deepEqual(new Set(authOf(jwt)), new Set(['JWT ref:JwtAuthorizer']));
+    const authorizer = resources.JwtAuthorizer as Json;
+    assert.ok(
+      jwt.deployed(authorizer) && !SCENARIOS.created.deployed(authorizer),
+      'the authorizer exists only for jwt',
+    );
+    const props = jwt.eval(authorizer.Properties) as Json;
+    assert.equal(props.AuthorizerType, 'JWT');
+    assert.deepEqual(props.IdentitySource, ['$request.header.Authorization']);
+    assert.deepEqual(props.JwtConfiguration, {
+      Issuer: 'https://issuer.example.com',
+      Audience: ['client-a', 'client-b'],
+    });
+    // The template's Rules refuse jwt without an issuer or an audience before anything is created.
+    const rule = (section(template, 'Rules').JwtNeedsIssuerAndAudience ?? {}) as Json;
+    const holds = (evaluator: Evaluator) =>
+      !evaluator.eval(rule.RuleCondition) ||
+      (rule.Assertions as Json[]).every((a) => evaluator.eval(a.Assert) === true);
+    assert.equal(holds(jwt), true);
+    assert.equal(holds(new Evaluator(template, { AuthMode: 'jwt', JwtAudience: 'a' })), false);
+    assert.equal(holds(new Evaluator(template, { AuthMode: 'jwt', JwtIssuer: 'https://i.example' })), false);
+    assert.equal(holds(SCENARIOS.created), true);
+  });
+
+  test('CORS: none by default; CorsAllowOrigins configures API Gateway and the function alike', () => {
+    const api = (evaluator: Evaluator) => evaluator.eval((resources.ReviewApi as Json).Properties) as Json;
+    assert.equal(api(SCENARIOS.created).CorsConfiguration, undefined);
+    assert.equal(environment(SCENARIOS.created).CORS_ALLOW_ORIGINS, '');
+    const origins = 'https://shop.example.com,http://localhost:5173';
+    const evaluator = new Evaluator(template, { CorsAllowOrigins: origins });
+    const cors = api(evaluator).CorsConfiguration as Json;
+    assert.deepEqual(cors.AllowOrigins, ['https://shop.example.com', 'http://localhost:5173']);
+    assert.deepEqual(cors.AllowMethods, ['GET', 'POST', 'OPTIONS']);
+    assert.ok((cors.AllowHeaders as string[]).includes('content-type'));
+    assert.ok(Number(cors.MaxAge) > 0);
+    const env = environment(evaluator);
+    const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'fn' });
+    assert.deepEqual(
+      config.corsAllowOrigins,
+      cors.AllowOrigins,
+      'the function allows what API Gateway allows',
+    );
+    const pattern = new RegExp(String((parameters.CorsAllowOrigins as Json).AllowedPattern));
+    for (const good of ['', '*', origins, 'https://*.example.com']) assert.match(good, pattern);
+    for (const bad of ['https://a.example/', 'https://a.example, https://b.example', 'a.example'])
+      assert.doesNotMatch(bad, pattern);
+  });
+
+  test('reserved concurrency caps cost (0: no reservation)', () => {
+    assert.equal(SCENARIOS.created.eval(fnProps.ReservedConcurrentExecutions), 10);
+    const none = new Evaluator(template, { ReservedConcurrency: '0' });
+    assert.equal((none.eval(fnProps) as Json).ReservedConcurrentExecutions, undefined);
+    assert.equal(
+      new Evaluator(template, { ReservedConcurrency: '3' }).eval(fnProps.ReservedConcurrentExecutions),
+      '3',
+    );
+  });
+
+  test('deploys through the alias `live` with a canary that alarms on errors and 5xx roll back', () => {
+    assert.equal(fnProps.AutoPublishAlias, 'live');
+    const preference = SCENARIOS.created.eval(fnProps.DeploymentPreference) as Json;
+    assert.equal(preference.Type, 'Canary10Percent5Minutes');
+    const types = (parameters.DeploymentType as Json).AllowedValues as string[];
+    for (const type of types)
+      assert.match(type, /^(Canary10Percent\d+Minutes|Linear10PercentEvery\d+Minutes?|AllAtOnce)$/);
+    const alarms = (preference.Alarms as string[]).map((ref) => {
+      const id = ref.replace(/^ref:/, '');
+      const alarm = resources[id] as Json;
+      assert.equal(alarm?.Type, 'AWS::CloudWatch::Alarm', id);
+      return SCENARIOS.created.eval(alarm.Properties) as Json;
+    });
+    const metric = (a: Json) => `${String(a.Namespace)} ${String(a.MetricName)}`;
+    assert.deepEqual(alarms.map(metric).sort(), ['AWS/ApiGateway 5xx', 'AWS/Lambda Errors']);
+    const dims = (a: Json) =>
+      Object.fromEntries((a.Dimensions as { Name: string; Value: string }[]).map((d) => [d.Name, d.Value]));
+    const errors = alarms.find((a) => a.MetricName === 'Errors') as Json;
+    assert.deepEqual(dims(errors), {
+      Resource: `ref:${FUNCTION}:live`,
+      FunctionName: `ref:${FUNCTION}`,
+      ExecutedVersion: `getatt:${FUNCTION}.Version.Version`,
+    });
+    assert.deepEqual(dims(alarms.find((a) => a.MetricName === '5xx') as Json), {
+      ApiId: 'ref:ReviewApi',
+      Stage: '$default',
+    });
+    for (const alarm of alarms) {
+      assert.equal(alarm.ComparisonOperator, 'GreaterThanThreshold');
+      assert.equal(alarm.TreatMissingData, 'notBreaching');
     }
   });
 

@@ -1,109 +1,181 @@
 /**
- * The request schema of POST /predictions: a JSON array of reviews, or {"reviews": [...]}; each review is
- * a string (its text) or {"text": "...", "title": "..."} with the title optional.
- * Every offending item is reported with a JSON Pointer into the body, so a client can fix all of them
- * at once. Details never quote the review text (it must not reach logs).
+ * Validates a POST /predictions body against the contract's JSON Schema (src/function/contract/) with
+ * ajv, so the shape is written once: this module only words ajv's findings for clients. Every offending
+ * item is reported with a JSON Pointer into the body, so a client can fix all of them at once. Details
+ * never quote the review text (it must not reach logs).
  */
-
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { FieldError } from '../../errors.ts';
 import type { Review } from '../../text/review.ts';
-import type { Limits } from '../config.ts';
+import { contractSchemas, type ReviewLimits } from '../contract/schemas.ts';
 import { invalidReviews } from './problems.ts';
 
-export type ReviewLimits = Pick<Limits, 'maxReviews' | 'maxReviewChars'>;
+export type { ReviewLimits } from '../contract/schemas.ts';
 
 const SHAPE = 'the body must be a JSON array of reviews or an object {"reviews": [...]}';
-const REVIEW_KEYS = ['text', 'title'];
+const REVIEW_SHAPE = 'review must be a string or an object {"text", "title"}';
 
 /** Returns the reviews in input order or throws invalidReviews (422) listing every problem. */
 export function validateReviews(body: unknown, limits: ReviewLimits): Review[] {
-  const { list, pointer, errors } = locateList(body);
-  if (!list) throw invalidReviews(errors);
-  if (list.length === 0) throw invalidReviews([{ pointer, detail: 'at least one review is required' }]);
-  if (list.length > limits.maxReviews) {
-    const detail = `${list.length} reviews; at most ${limits.maxReviews} are allowed per request`;
-    throw invalidReviews([{ pointer, detail }]);
+  const validate = requestValidator(limits);
+  if (validate(body)) {
+    const list: (string | Review)[] = Array.isArray(body) ? body : (body as { reviews: Review[] }).reviews;
+    return list.map((item) => (typeof item === 'string' ? { text: item } : item));
   }
-  list.forEach((item, index) => {
-    errors.push(...reviewProblems(item, `${pointer}/${index}`, limits.maxReviewChars));
-  });
-  if (errors.length > 0) throw invalidReviews(errors);
-  return list.map((item) => (typeof item === 'string' ? { text: item } : (item as Review)));
+  throw invalidReviews(fieldErrors(validate.errors ?? [], body, limits));
 }
 
-function locateList(body: unknown): { list?: unknown[]; pointer: string; errors: FieldError[] } {
-  if (Array.isArray(body)) return { list: body, pointer: '', errors: [] };
-  if (typeof body !== 'object' || body === null)
-    return { pointer: '', errors: [{ pointer: '', detail: SHAPE }] };
-  // Unknown properties are refused rather than ignored: a misspelt option must not pass silently.
-  const errors: FieldError[] = Object.keys(body)
-    .filter((key) => key !== 'reviews')
-    .map((key) => ({
-      pointer: `/${escapePointer(key)}`,
-      detail: 'unknown property; only "reviews" is accepted',
-    }));
-  const reviews: unknown = (body as { reviews?: unknown }).reviews;
-  if (Array.isArray(reviews)) return { list: reviews, pointer: '/reviews', errors };
-  const detail = reviews === undefined ? 'required: an array of reviews' : 'must be an array of reviews';
-  return { pointer: '/reviews', errors: [{ pointer: '/reviews', detail }, ...errors] };
+const validators = new Map<string, ValidateFunction>();
+
+/** One compiled validator per set of limits (in practice one per process: the limits come from config). */
+export function requestValidator(limits: ReviewLimits): ValidateFunction {
+  const key = `${limits.maxReviews}/${limits.maxReviewChars}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = contractAjv(limits).compile({ $ref: `${CONTRACT_ID}#/components/schemas/PredictionRequest` });
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+const CONTRACT_ID = 'urn:review-sentiment:contract';
+
+/**
+ * An ajv holding the contract as one document shaped like OpenAPI's components, so the schemas' own
+ * `#/components/schemas/...` references resolve unchanged. `verbose` keeps each failing value and schema,
+ * which the messages below need (counts, the kind of value received).
+ */
+export function contractAjv(limits: ReviewLimits): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, allowUnionTypes: true, validateFormats: false });
+  ajv.addKeyword('components');
+  ajv.addSchema({ $id: CONTRACT_ID, components: { schemas: contractSchemas(limits) } });
+  return ajv;
 }
 
 /**
- * An empty or whitespace-only review is refused (the lead's decision): there is no text to score. A
- * non-empty review whose words are all unknown to the model is accepted and scored; its prediction has
- * `tokens: 0` (the model's no-information output), which the client can see.
+ * ajv's errors as our FieldErrors, in the order a reader fixes them: the list itself, unknown top-level
+ * properties, then item by item (text, unknown properties, title).
  */
-function reviewProblems(item: unknown, pointer: string, maxChars: number): FieldError[] {
-  if (typeof item === 'string') return textProblems(item, pointer, 'review', maxChars);
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    return [
-      { pointer, detail: `review must be a string or an object {"text", "title"}, got ${describe(item)}` },
-    ];
+function fieldErrors(errors: ErrorObject[], body: unknown, limits: ReviewLimits): FieldError[] {
+  // A list of the wrong size is reported alone: its items are not worth checking yet.
+  const size = errors.find((e) => e.keyword === 'minItems' || e.keyword === 'maxItems');
+  const relevant = size ? [size] : withoutLosingBranches(errors);
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const error of relevant) {
+    const field = describeError(error, limits);
+    const key = `${field.pointer}\n${field.detail}`;
+    if (!seen.has(key)) out.push(field);
+    seen.add(key);
   }
-  const fields = item as Record<string, unknown>;
-  const problems: FieldError[] = Object.keys(fields)
-    .filter((key) => !REVIEW_KEYS.includes(key))
-    .map((key) => ({
-      pointer: `${pointer}/${escapePointer(key)}`,
-      detail: 'unknown property; a review has "text" and an optional "title"',
-    }));
-  if (!Object.hasOwn(fields, 'text')) problems.unshift({ pointer: `${pointer}/text`, detail: 'required' });
-  else if (typeof fields.text !== 'string') {
-    problems.unshift({
-      pointer: `${pointer}/text`,
-      detail: `text must be a string, got ${describe(fields.text)}`,
-    });
-  } else problems.unshift(...textProblems(fields.text, `${pointer}/text`, 'text', maxChars));
-  const title = fields.title;
-  if (title !== undefined && title !== null && typeof title !== 'string') {
-    problems.push({
-      pointer: `${pointer}/title`,
-      detail: `title must be a string or null, got ${describe(title)}`,
-    });
-  } else if (typeof title === 'string' && charsOverLimit(title, maxChars) !== undefined) {
-    problems.push({ pointer: `${pointer}/title`, detail: `title is over ${maxChars} characters` });
-  }
-  return problems;
+  const list = Array.isArray(body) ? '' : '/reviews';
+  return out
+    .map((field, index) => ({ field, index, rank: readingOrder(field.pointer, list) }))
+    .sort((a, b) => compareRanks(a.rank, b.rank) || a.index - b.index)
+    .map(({ field }) => field);
 }
 
-/** The text of a review: non-empty and within the limit. */
-function textProblems(text: string, pointer: string, what: string, maxChars: number): FieldError[] {
-  if (text.trim().length === 0) return [{ pointer, detail: `${what} is empty` }];
-  const chars = charsOverLimit(text, maxChars);
-  if (chars === undefined) return [];
-  return [{ pointer, detail: `${what} has ${chars} characters; at most ${maxChars} are allowed` }];
+/**
+ * The contract's oneOf alternatives differ by JSON type, so for a value of one type only the branch of
+ * that type has something to say; the other's "must be <type>" is noise. A value of neither type keeps
+ * the oneOf error itself, worded as "must be a string or an object".
+ */
+function withoutLosingBranches(errors: ErrorObject[]): ErrorObject[] {
+  const typeErrorsAt = new Map<string, number>();
+  for (const e of errors) {
+    if (e.keyword === 'type') typeErrorsAt.set(e.instancePath, (typeErrorsAt.get(e.instancePath) ?? 0) + 1);
+  }
+  const unions = new Map(errors.filter((e) => e.keyword === 'oneOf').map((e) => [e.instancePath, e]));
+  return errors.filter((e) => {
+    const union = unions.get(e.instancePath);
+    if (!union) return true;
+    const branches = ((union.parentSchema as { oneOf: unknown[] }).oneOf ?? []).length;
+    const noBranchFits = typeErrorsAt.get(e.instancePath) === branches;
+    return e.keyword === 'oneOf' ? noBranchFits : e.keyword !== 'type';
+  });
 }
 
-/** Characters are Unicode code points, so an emoji counts once, not as two UTF-16 units. */
-function charsOverLimit(text: string, maxChars: number): number | undefined {
-  // A string has at least as many UTF-16 units as code points: short ones need no counting.
-  if (text.length <= maxChars) return undefined;
+function describeError(error: ErrorObject, limits: ReviewLimits): FieldError {
+  const pointer = error.instancePath;
+  const schema = String((error.parentSchema as { title?: unknown } | undefined)?.title ?? '');
+  const what = fieldName(pointer);
+  const max = limits.maxReviewChars;
+  switch (error.keyword) {
+    case 'oneOf':
+      return { pointer, detail: schema === 'Review' ? `${REVIEW_SHAPE}, got ${kind(error.data)}` : SHAPE };
+    case 'required': {
+      const missing = escapePointer(String(error.params.missingProperty));
+      const detail = schema === 'ReviewsObject' ? 'required: an array of reviews' : 'required';
+      return { pointer: `${pointer}/${missing}`, detail };
+    }
+    case 'additionalProperties': {
+      const detail =
+        schema === 'ReviewsObject'
+          ? 'unknown property; only "reviews" is accepted'
+          : 'unknown property; a review has "text" and an optional "title"';
+      return { pointer: `${pointer}/${escapePointer(String(error.params.additionalProperty))}`, detail };
+    }
+    case 'type':
+      if (schema === 'ReviewList') return { pointer, detail: 'must be an array of reviews' };
+      if (schema === 'ReviewTitle')
+        return { pointer, detail: `title must be a string or null, got ${kind(error.data)}` };
+      return { pointer, detail: `${what} must be a string, got ${kind(error.data)}` };
+    case 'minLength':
+    case 'pattern':
+      return { pointer, detail: `${what} is empty` };
+    case 'maxLength':
+      if (schema === 'ReviewTitle') return { pointer, detail: `title is over ${max} characters` };
+      return {
+        pointer,
+        detail: `${what} has ${codePoints(String(error.data))} characters; at most ${max} are allowed`,
+      };
+    case 'minItems':
+      return { pointer, detail: 'at least one review is required' };
+    case 'maxItems': {
+      const count = Array.isArray(error.data) ? error.data.length : 0;
+      return { pointer, detail: `${count} reviews; at most ${limits.maxReviews} are allowed per request` };
+    }
+    default:
+      // A keyword the contract gained without a message here: ajv's own words, still located exactly.
+      return { pointer, detail: error.message ?? error.keyword };
+  }
+}
+
+/** "text" or "title" for a review object's fields, "review" for a review given as a string. */
+function fieldName(pointer: string): string {
+  const last = pointer.slice(pointer.lastIndexOf('/') + 1);
+  return last === 'text' || last === 'title' ? last : 'review';
+}
+
+/**
+ * Sort key: [0] the list or body itself, [1] an unknown top-level property, [2, index, part] an item,
+ * where part orders a review's text (or the review) before unknown properties before its title.
+ */
+function readingOrder(pointer: string, list: string): number[] {
+  const rest = pointer.startsWith(`${list}/`) ? pointer.slice(list.length + 1).split('/') : undefined;
+  const index = rest && /^\d+$/.test(rest[0] ?? '') ? Number(rest[0]) : undefined;
+  if (pointer === list || pointer === '') return [0];
+  if (index === undefined) return [1];
+  const part = rest?.[1];
+  return [2, index, part === undefined || part === 'text' ? 0 : part === 'title' ? 2 : 1];
+}
+
+function compareRanks(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? -1) - (b[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Characters are Unicode code points (as JSON Schema's maxLength counts them): an emoji counts once. */
+function codePoints(text: string): number {
   let count = 0;
   for (const _ of text) count++;
-  return count > maxChars ? count : undefined;
+  return count;
 }
 
-function describe(value: unknown): string {
+function kind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value;

@@ -5,7 +5,10 @@
  */
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
 import { health } from './health.ts';
+import { openapi } from './openapi.ts';
+import { page } from './page.ts';
 import { predictions } from './predictions.ts';
+import { preflight } from './preflight.ts';
 import type { RouteHandler } from './route.ts';
 
 export type { RouteContext, RouteHandler } from './route.ts';
@@ -13,6 +16,8 @@ export type { RouteContext, RouteHandler } from './route.ts';
 export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
   '/predictions': { POST: predictions },
   '/health': { GET: health },
+  '/openapi.json': { GET: openapi },
+  '/': { GET: page },
 };
 
 export interface RouteMatch {
@@ -28,6 +33,8 @@ export function matchRoute(method: string, path: string): RouteMatch {
     const params = matchTemplate(route, path);
     if (!params) continue;
     const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    // Any known path answers a CORS preflight; the table need not list OPTIONS.
+    if (!handler && method === 'OPTIONS') return { handler: preflight(Object.keys(methods)), route, params };
     if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));
     return { handler, route, params };
   }

@@ -8,7 +8,7 @@ import type { ModelService } from '../service.ts';
 
 export interface HandlerDependencies {
   service: ModelService;
-  config: Pick<Config, 'limits' | 'logReviewText'>;
+  config: Pick<Config, 'limits' | 'logReviewText' | 'corsAllowOrigins'>;
   logger: Logger;
 }
 
