@@ -5,7 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { BadRequestError } from '../src/errors.ts';
-import { type ArchitectureSettings, ORIGINAL_ARCHITECTURE } from '../src/model/architectures/index.ts';
+import {
+  ARCHITECTURE_NAMES,
+  type ArchitectureSettings,
+  ORIGINAL_ARCHITECTURE,
+} from '../src/model/architectures/index.ts';
+import { MAX_NGRAM_VOCABULARY } from '../src/model/architectures/layers.ts';
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '../src/model/backend.ts';
 import {
   DEFAULT_NORMALIZER,
@@ -25,6 +30,7 @@ export interface TrainConfig extends CsvOptions, Omit<ArchitectureSettings, 'mas
   normalizer: NormalizerName;
   oov: boolean;
   maxLen: number;
+  titleDropout: number;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -72,15 +78,23 @@ export const FLAGS: readonly Flag[] = [
   F('textColumn', 'column', 'Data', 'column holding the text: name or 0-based index'),
   F('titleColumn', 'column', 'Data', 'column holding a title, or "none"'),
   F('includeTitle', 'boolean', 'Data', 'prepend the title to the text (use --no-include-title to drop it)'),
+  F(
+    'titleDropout',
+    'float',
+    'Data',
+    'share of training rows shown without their title, so text-only requests are in distribution',
+  ),
   F('strict', 'boolean', 'Data', 'fail on the first malformed row instead of skipping and counting it'),
   F('limit', 'int', 'Data', 'train on a seeded random sample of N rows (quick experiments)'),
   F('normalizer', 'string', 'Model', 'text normaliser', Object.keys(NORMALIZERS)),
   F('numWords', 'int', 'Model', 'vocabulary size incl. padding id 0 (Keras num_words)'),
   F('oov', 'boolean', 'Model', 'map unknown words to an out-of-vocabulary id instead of dropping them'),
   F('maxLen', 'int', 'Model', 'longest sequence; longer texts keep their last maxLen words'),
+  F('arch', 'string', 'Model', 'model architecture (src/model/architectures)', ARCHITECTURE_NAMES),
   F('embeddingDim', 'int', 'Model', 'embedding size'),
   F('lstmUnits', 'int', 'Model', 'LSTM units'),
   F('bidirectional', 'boolean', 'Model', 'bidirectional LSTM'),
+  F('buckets', 'int', 'Model', 'hashed word-pair buckets of the bag architecture (0: single words only)'),
   F('dropout', 'float', 'Model', 'dropout on embeddings and LSTM output (0 disables)'),
   F('epochs', 'int', 'Fit', 'maximum epochs'),
   F('batchSize', 'int', 'Fit', 'batch size'),
@@ -134,6 +148,7 @@ export const ORIGINAL_DEFAULTS: Omit<TrainConfig, 'data'> = {
   ...withoutMaskZero(ORIGINAL_ARCHITECTURE),
   oov: false,
   maxLen: 250,
+  titleDropout: 0,
   epochs: 6,
   batchSize: 64,
   learningRate: 0.001,
@@ -226,6 +241,12 @@ function validate(c: TrainConfig): TrainConfig {
     '--max-len, --embedding-dim, --lstm-units must be >= 1',
   );
   check(c.dropout >= 0 && c.dropout < 1, '--dropout must be in [0, 1)');
+  check(c.titleDropout >= 0 && c.titleDropout <= 1, '--title-dropout must be in [0, 1]');
+  check(c.buckets === 0 || c.arch === 'bag', '--buckets needs --arch bag');
+  check(
+    c.arch !== 'bag' || c.numWords <= MAX_NGRAM_VOCABULARY,
+    `--arch bag takes at most ${MAX_NGRAM_VOCABULARY} words`,
+  );
   check(c.epochs >= 1 && c.batchSize >= 1, '--epochs and --batch-size must be >= 1');
   check(c.learningRate > 0, '--learning-rate must be > 0');
   check(c.validationSplit > 0 && c.validationSplit < 0.5, '--validation-split must be in (0, 0.5)');

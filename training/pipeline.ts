@@ -75,6 +75,18 @@ export function encodeExamples(
   return encoded;
 }
 
+/**
+ * A seeded share of rows shown without their title (the rest unchanged), so a model trained on titled
+ * reviews also learns to read the text alone, which is what most API callers send. Rate 0 draws nothing.
+ */
+export function withTitleDropout(examples: readonly Example[], rate: number, seed: number): Example[] {
+  if (rate <= 0) return [...examples];
+  const rng = new Rng(seed ^ 0x7171e);
+  return examples.map((example) =>
+    example.title !== null && rng.next() < rate ? { ...example, title: null } : example,
+  );
+}
+
 /** Rows per class, indexed by label id. */
 export function labelCounts(labels: Int32Array, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
@@ -118,11 +130,12 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   const storage = deps.storage ?? createStorage({ s3: s3Options(config) });
   const { train: trainSet, test: testSet } = await loadData(config, storage, log);
   const labels = trainSet.labels;
-  const { fit: fitRows, validation: valRows } = splitValidation(
+  const { fit: titledFitRows, validation: valRows } = splitValidation(
     trainSet.examples,
     config.validationSplit,
     config.seed,
   );
+  const fitRows = withTitleDropout(titledFitRows, config.titleDropout, config.seed);
   const tokenizer = WordTokenizer.fit(fitRows.map(reviewText), {
     normalizer: config.normalizer,
     numWords: config.numWords,

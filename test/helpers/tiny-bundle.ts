@@ -39,6 +39,8 @@ export async function makeTinyBundle(options: TinyBundleOptions = {}): Promise<{
     numWords: 40,
   });
   const architecture = {
+    arch: 'lstm',
+    buckets: 0,
     numWords: tokenizer.numWords,
     numClasses: labels.length,
     embeddingDim: 8,

@@ -39,6 +39,8 @@ const train = toyData(640, 1);
 const validation = toyData(160, 2);
 const newModel = () =>
   createModel({
+    arch: 'lstm',
+    buckets: 0,
     numWords: 30,
     numClasses: 3,
     embeddingDim: 8,

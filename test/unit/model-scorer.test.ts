@@ -125,6 +125,8 @@ describe('Scorer', () => {
 
 test('the factory builds a bidirectional variant that serialises and reloads', async () => {
   const model = createModel({
+    arch: 'lstm',
+    buckets: 0,
     numWords: 30,
     numClasses: 5,
     embeddingDim: 4,

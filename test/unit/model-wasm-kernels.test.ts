@@ -307,6 +307,8 @@ describe('training on wasm matches cpu', () => {
 
   test('three trainOnBatch steps of a masked LSTM give the same losses', async () => {
     const architecture = {
+      arch: 'lstm',
+      buckets: 0,
       numWords: 30,
       numClasses: 5,
       embeddingDim: 8,

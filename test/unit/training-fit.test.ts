@@ -43,6 +43,8 @@ const validation = encode(validationTexts);
 
 const tinyModel = (dropout = 0.1) =>
   createModel({
+    arch: 'lstm',
+    buckets: 0,
     numWords: tokenizer.numWords,
     numClasses: 3,
     embeddingDim: 8,

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { reviewText } from '../../src/text/review.ts';
 import {
   decide,
   expectedCalibrationError,
@@ -167,19 +168,14 @@ function runSetup(options: TfidfLogregOptions, views: Views): Record<string, unk
     Int32Array.from(examples, (e) => views.labels.indexOf(e.label));
   const trainLabels = labelIndex(views.train);
   const t0 = performance.now();
-  const model = fitTfidfLogreg(
-    views.train.map((e) => e.text),
-    trainLabels,
-    views.labels,
-    options,
-  );
+  const model = fitTfidfLogreg(views.train.map(reviewText), trainLabels, views.labels, options);
   const fitSeconds = round((performance.now() - t0) / 1000);
   const counts = views.labels.map((_, k) => trainLabels.filter((y) => y === k).length);
   const metrics: Record<string, unknown> = {};
   let predictSeconds = 0;
   for (const [view, examples] of Object.entries(views.test)) {
     const t1 = performance.now();
-    const probabilities = model.predictProba(examples.map((e) => e.text));
+    const probabilities = model.predictProba(examples.map(reviewText));
     predictSeconds += (performance.now() - t1) / 1000;
     metrics[view] = viewMetrics(probabilities, labelIndex(examples), views.labels, counts);
   }

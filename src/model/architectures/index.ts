@@ -4,7 +4,10 @@
  * this folder and one line here.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { BadRequestError } from '../../errors.ts';
+import { buildBag } from './bag.ts';
 import { buildLstm } from './lstm.ts';
+import { buildLstmPool } from './lstm-pool.ts';
 import type { Architecture } from './settings.ts';
 
 export {
@@ -16,17 +19,20 @@ export {
 
 export const ARCHITECTURES = {
   lstm: buildLstm,
+  'lstm-pool': buildLstmPool,
+  bag: buildBag,
 } as const satisfies Record<string, (a: Architecture) => tf.LayersModel>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
 export const ARCHITECTURE_NAMES = Object.keys(ARCHITECTURES) as ArchitectureName[];
-/** Bundles written before the registry existed name none: they are all `lstm`. */
-export const DEFAULT_ARCHITECTURE: ArchitectureName = 'lstm';
 
 export function isArchitectureName(value: unknown): value is ArchitectureName {
   return typeof value === 'string' && Object.hasOwn(ARCHITECTURES, value);
 }
 
-export function createModel(a: Architecture, name: ArchitectureName = DEFAULT_ARCHITECTURE): tf.LayersModel {
-  return ARCHITECTURES[name](a);
+export function createModel(a: Architecture): tf.LayersModel {
+  if (!isArchitectureName(a.arch)) {
+    throw new BadRequestError(`unknown architecture ${JSON.stringify(a.arch)}: use ${ARCHITECTURE_NAMES.join(', ')}`);
+  }
+  return ARCHITECTURES[a.arch](a);
 }

@@ -1,0 +1,120 @@
+/**
+ * Layers tfjs-layers lacks, registered with its serialisation so bundles that use them load anywhere
+ * (training, serving, tests). Both read and honour the id-0 padding mask, so a text scores the same
+ * whatever its batch is padded to: the invariant the length-batching fast path relies on.
+ *
+ * Registration is a side effect of importing this module (class registration, not model building);
+ * the architecture registry imports it, so every path that builds or loads a model has it.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Keras-style layer arguments (name, input shape, …) as tfjs-layers' constructors take them. */
+type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
+
+/** 40009 · (id + 1) + id stays below 2^31 for every id below 53,000, so int32 never overflows. */
+export const BIGRAM_MULTIPLIER = 40009;
+export const MAX_NGRAM_VOCABULARY = 53_000;
+
+export interface NgramIdsConfig {
+  /** Unigram vocabulary (ids 1..numWords-1); bigram ids start at numWords. */
+  numWords: number;
+  /** Hashed bigram buckets; bigram ids are numWords .. numWords + buckets - 1. */
+  buckets: number;
+}
+
+/**
+ * Word ids [batch, t] → the same ids followed by hashed bigram ids [batch, 2t - 1] (fastText's trick:
+ * word pairs without a pair vocabulary). A bigram touching padding is 0, so the embedding's mask drops it.
+ */
+export class NgramIds extends tf.layers.Layer {
+  static readonly className = 'NgramIds';
+  readonly numWords: number;
+  readonly buckets: number;
+
+  constructor(config: NgramIdsConfig & LayerArgs) {
+    super(config);
+    this.numWords = config.numWords;
+    this.buckets = config.buckets;
+    if (!(this.numWords > 1 && this.numWords <= MAX_NGRAM_VOCABULARY) || !(this.buckets >= 1)) {
+      throw new RangeError(`NgramIds needs 1 < numWords <= ${MAX_NGRAM_VOCABULARY} and buckets >= 1`);
+    }
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const t = shape[1];
+    return [shape[0] ?? null, typeof t === 'number' ? Math.max(0, 2 * t - 1) : null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const ids = tf.cast(Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs, 'int32') as tf.Tensor2D;
+      const t = ids.shape[1] ?? 0;
+      if (t < 2) return ids;
+      const left = ids.slice([0, 0], [-1, t - 1]);
+      const right = ids.slice([0, 1], [-1, t - 1]);
+      const hash = tf.mod(tf.add(tf.mul(left, tf.scalar(BIGRAM_MULTIPLIER, 'int32')), right), this.buckets);
+      const valid = tf.logicalAnd(tf.greater(left, 0), tf.greater(right, 0));
+      const bigrams = tf.where(valid, tf.add(hash, this.numWords), tf.zerosLike(hash));
+      return tf.concat([ids, bigrams], 1);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), numWords: this.numWords, buckets: this.buckets };
+  }
+}
+
+export type PoolingMode = 'mean' | 'max' | 'mean-max';
+
+/**
+ * Pooling over time that honours the mask (tfjs' GlobalAveragePooling1D ignores it, so padding would
+ * change the answer). `mean-max` concatenates both. A row with no unmasked step pools to zeros.
+ */
+export class MaskedPooling extends tf.layers.Layer {
+  static readonly className = 'MaskedPooling';
+  readonly mode: PoolingMode;
+
+  constructor(config: { mode: PoolingMode } & LayerArgs) {
+    super(config);
+    this.mode = config.mode;
+    this.supportsMasking = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const features = shape[2] ?? null;
+    const width = features === null ? null : this.mode === 'mean-max' ? 2 * features : features;
+    return [shape[0] ?? null, width];
+  }
+
+  /** Pooling consumes the time axis, so nothing is left to mask (tfjs types forbid saying null). */
+  override computeMask(): tf.Tensor {
+    return null as unknown as tf.Tensor;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { mask?: tf.Tensor }): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const mask = kwargs.mask
+        ? (tf.expandDims(tf.cast(kwargs.mask, 'float32'), -1) as tf.Tensor3D)
+        : tf.onesLike(x.slice([0, 0, 0], [-1, -1, 1]));
+      const count = tf.sum(mask, 1);
+      const parts: tf.Tensor[] = [];
+      if (this.mode !== 'max') parts.push(tf.div(tf.sum(tf.mul(x, mask), 1), tf.maximum(count, 1)));
+      if (this.mode !== 'mean') {
+        // Masked steps sit far below any activation, so max never picks them; empty rows give 0.
+        const shifted = tf.add(x, tf.mul(tf.sub(1, mask), -1e9));
+        parts.push(tf.mul(tf.max(shifted, 1), tf.minimum(count, 1)));
+      }
+      return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, -1);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), mode: this.mode };
+  }
+}
+
+tf.serialization.registerClass(NgramIds);
+tf.serialization.registerClass(MaskedPooling);
