@@ -32,7 +32,9 @@ export function isArchitectureName(value: unknown): value is ArchitectureName {
 
 export function createModel(a: Architecture): tf.LayersModel {
   if (!isArchitectureName(a.arch)) {
-    throw new BadRequestError(`unknown architecture ${JSON.stringify(a.arch)}: use ${ARCHITECTURE_NAMES.join(', ')}`);
+    throw new BadRequestError(
+      `unknown architecture ${JSON.stringify(a.arch)}: use ${ARCHITECTURE_NAMES.join(', ')}`,
+    );
   }
   return ARCHITECTURES[a.arch](a);
 }

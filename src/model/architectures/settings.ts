@@ -34,7 +34,8 @@ export const ORIGINAL_ARCHITECTURE: ArchitectureSettings = {
 /** The architecture fields of a larger record (e.g. the training config), keyed as ORIGINAL_ARCHITECTURE. */
 export function pickArchitecture(source: ArchitectureSettings): ArchitectureSettings {
   const picked: Record<string, unknown> = {};
-  for (const key of Object.keys(ORIGINAL_ARCHITECTURE)) picked[key] = source[key as keyof ArchitectureSettings];
+  for (const key of Object.keys(ORIGINAL_ARCHITECTURE))
+    picked[key] = source[key as keyof ArchitectureSettings];
   return picked as unknown as ArchitectureSettings;
 }
 
