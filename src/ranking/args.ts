@@ -1,18 +1,15 @@
 /**
  * `npm run rank` flags: one table defines each flag and its help line, so --help cannot drift from
- * what is parsed. Every usage mistake is a UsageError (exit 2), reported before any work starts.
+ * what is parsed. Every usage mistake is a BadRequestError (exit 2), reported before any work starts.
  */
 import { parseArgs } from 'node:util';
+import { BadRequestError, messageOf } from '../errors.ts';
 import { BACKEND_PREFERENCES, isBackendPreference } from '../model/backend.ts';
 import type { RankConfig } from './job.ts';
 import { DEFAULT_BATCH_SIZE } from './map.ts';
-import { PeriodError, parseRange, parseWeek } from './period.ts';
+import { parseRange, parseWeek } from './period.ts';
 import { DEFAULT_MIN_REVIEWS, DEFAULT_PRIOR_M, DEFAULT_TOP } from './rank.ts';
 import { DEFAULT_COLUMNS } from './rows.ts';
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 interface Flag {
   name: string;
@@ -117,7 +114,7 @@ export function parseRankArgs(argv: string[]): RankConfig | 'help' {
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new BadRequestError(messageOf(error), { cause: error });
   }
   if (values.help) return 'help';
   const text = (name: string): string | undefined => {
@@ -126,21 +123,21 @@ export function parseRankArgs(argv: string[]): RankConfig | 'help' {
   };
   const reviews = text('reviews');
   const out = text('out');
-  if (!reviews) throw new UsageError('--reviews is required (a CSV or JSON Lines path or s3:// URI)');
-  if (!out) throw new UsageError('--out is required (a folder or s3://bucket/prefix/)');
+  if (!reviews) throw new BadRequestError('--reviews is required (a CSV or JSON Lines path or s3:// URI)');
+  if (!out) throw new BadRequestError('--out is required (a folder or s3://bucket/prefix/)');
   const backend = text('backend') ?? 'auto';
   if (!isBackendPreference(backend))
-    throw new UsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}`);
+    throw new BadRequestError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}`);
   const format = text('format') ?? null;
   if (format !== null && format !== 'csv' && format !== 'jsonl')
-    throw new UsageError('--format must be csv or jsonl');
+    throw new BadRequestError('--format must be csv or jsonl');
   const optional = (name: string, fallback: string | null): string | null => {
     const v = text(`${name}-column`);
     return v === undefined ? fallback : v === 'none' ? null : v;
   };
   const required = (name: string, fallback: string): string => {
     const v = optional(name, fallback);
-    if (v === null || v === '') throw new UsageError(`--${name}-column cannot be none or empty`);
+    if (v === null || v === '') throw new BadRequestError(`--${name}-column cannot be none or empty`);
     return v;
   };
   return {
@@ -173,26 +170,21 @@ function period(
   from: string | undefined,
   to: string | undefined,
 ): RankConfig['period'] {
-  try {
-    if (week !== undefined) {
-      if (from !== undefined || to !== undefined)
-        throw new UsageError('give --week or --from/--to, not both');
-      return parseWeek(week);
-    }
-    if (from === undefined && to === undefined) return null;
-    if (from === undefined || to === undefined) throw new UsageError('--from and --to go together');
-    return parseRange(from, to);
-  } catch (error) {
-    if (error instanceof PeriodError) throw new UsageError(error.message);
-    throw error;
+  if (week !== undefined) {
+    if (from !== undefined || to !== undefined)
+      throw new BadRequestError('give --week or --from/--to, not both');
+    return parseWeek(week);
   }
+  if (from === undefined && to === undefined) return null;
+  if (from === undefined || to === undefined) throw new BadRequestError('--from and --to go together');
+  return parseRange(from, to);
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    throw new BadRequestError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
@@ -201,7 +193,7 @@ function nonNegative(name: string, raw: string | undefined, fallback: number): n
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`--${name} must be a number >= 0, got ${JSON.stringify(raw)}`);
+    throw new BadRequestError(`--${name} must be a number >= 0, got ${JSON.stringify(raw)}`);
   }
   return value;
 }

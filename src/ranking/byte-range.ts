@@ -4,83 +4,55 @@
  * begins in (the previous range finishes that one) and reads past `end` to finish its last line. Ranges
  * that tile the file therefore see each line exactly once. CSV fields must not contain line breaks for
  * this to hold (JSON Lines never do); split such CSVs into whole files instead.
+ *
+ * The bytes come from storage (`Storage.stream(uri, range)`: a folder's read offsets or S3 GetObject
+ * with `Range`); this file only aligns them to lines.
  */
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import { createS3Client, ModelUriError, openStream, parseModelUri, StoreError } from '../model/store.ts';
+import { BadRequestError } from '../errors.ts';
+import { defaultStorage, type Storage } from '../storage/index.ts';
 
-export interface ByteRange {
+/** A map task's share of an input: the lines starting in [start, end). Unlike storage ranges, `end` is exclusive. */
+export interface InputRange {
   /** First byte, inclusive. */
   start: number;
   /** End, exclusive. */
   end: number;
 }
 
-export function checkRange(range: ByteRange): ByteRange {
+export function checkRange(range: InputRange): InputRange {
   const ok = Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end);
   if (!ok || range.start < 0 || range.end <= range.start) {
-    throw new RangeError(`byte range ${JSON.stringify(range)}: need integers 0 <= start < end`);
+    throw new BadRequestError(`byte range ${JSON.stringify(range)}: need integers 0 <= start < end`);
   }
   return range;
 }
 
 /** The bytes of the lines starting in `range` (the whole object when no range is given). */
-export function openInput(uri: string, range: ByteRange | null, options: { s3?: S3Client } = {}): Readable {
-  if (range === null) return openStream(uri, options);
+export function openInput(
+  uri: string,
+  range: InputRange | null,
+  options: { storage?: Storage } = {},
+): Readable {
+  const storage = options.storage ?? defaultStorage();
+  if (range === null) return storage.stream(uri);
   checkRange(range);
   // From the byte before `start`: if it is a line break, the range starts on a line of its own.
   const from = Math.max(0, range.start - 1);
-  const raw = openFrom(uri, from, options);
+  // Open-ended: the last line may run past `end`; alignLines stops (and destroys the read) once it has it.
+  const raw = storage.stream(uri, { start: from });
   return Readable.from(alignLines(raw, from, range), { objectMode: false });
 }
 
 /** The header row of a CSV: the line starting at byte 0. */
-export async function readCsvHeader(uri: string, options: { s3?: S3Client } = {}): Promise<string[]> {
+export async function readCsvHeader(uri: string, options: { storage?: Storage } = {}): Promise<string[]> {
   const first = await text(openInput(uri, { start: 0, end: 1 }, options));
   const records = parse(first, { bom: true }) as string[][];
   const header = records[0];
-  if (!header) throw new StoreError(uri, 'empty input; expected a header row');
+  if (!header) throw new BadRequestError(`${uri}: empty input; expected a header row`);
   return header;
-}
-
-function openFrom(uri: string, from: number, options: { s3?: S3Client }): Readable {
-  const trimmed = uri.trim();
-  if (!trimmed.startsWith('s3://')) {
-    const parsed = parseModelUri(trimmed);
-    if (parsed.kind !== 'dir') throw new ModelUriError(`${JSON.stringify(uri)} is not an object URI`);
-    return createReadStream(parsed.path, { start: from });
-  }
-  const rest = trimmed.slice('s3://'.length);
-  const slash = rest.indexOf('/');
-  if (slash <= 0 || slash === rest.length - 1) {
-    throw new ModelUriError(`${JSON.stringify(uri)} does not name an object (s3://bucket/key)`);
-  }
-  const client = options.s3 ?? createS3Client();
-  const command = new GetObjectCommand({
-    Bucket: rest.slice(0, slash),
-    Key: rest.slice(slash + 1),
-    // Open-ended: the last line may run past `end`; the reader stops as soon as it has it.
-    Range: `bytes=${from}-`,
-  });
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    let body: Readable;
-    try {
-      body = (await client.send(command)).Body as Readable;
-    } catch (error) {
-      throw new StoreError(uri, `GetObject ${command.input.Range}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    try {
-      yield* body;
-    } finally {
-      body.destroy();
-    }
-  }
-  return Readable.from(chunks(), { objectMode: false });
 }
 
 const NEWLINE = 0x0a;
@@ -89,7 +61,7 @@ const NEWLINE = 0x0a;
 export async function* alignLines(
   source: AsyncIterable<Uint8Array>,
   from: number,
-  range: ByteRange,
+  range: InputRange,
 ): AsyncGenerator<Uint8Array> {
   let position = from;
   let skipping = range.start > 0;

@@ -3,7 +3,8 @@
  * Exits 0 on success, 2 on a usage error, 1 on any other failure. Progress goes to stderr; the summary
  * (period, where the files are, the top products) is one JSON line on stdout.
  */
-import { helpText, parseRankArgs, UsageError } from './args.ts';
+import { BadRequestError } from '../errors.ts';
+import { helpText, parseRankArgs } from './args.ts';
 import { runRanking } from './job.ts';
 
 export async function main(argv: string[]): Promise<number> {
@@ -11,7 +12,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     config = parseRankArgs(argv);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof BadRequestError)) throw error;
     process.stderr.write(`rank: ${error.message}\n(see --help)\n`);
     return 2;
   }

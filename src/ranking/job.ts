@@ -3,14 +3,14 @@
  * load the model, map the whole input into one partial, and reduce it. Literally map + reduce, so a run
  * split across map tasks writes the same files.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { BadRequestError } from '../errors.ts';
 import type { BackendPreference } from '../model/backend.ts';
-import { createS3Client, createStore } from '../model/store.ts';
+import { createStorage, defaultStorage, type Storage } from '../storage/index.ts';
 import { lastDay, mapInput } from './map.ts';
 import { lastCompleteWeek, type Period } from './period.ts';
 import type { RankOptions } from './rank.ts';
 import { type ReduceResult, reduce } from './reduce.ts';
-import { type Columns, InputError, type InputFormat } from './rows.ts';
+import type { Columns, InputFormat } from './rows.ts';
 import { type LoadedScoreBatch, loadScoreBatch } from './score-batch.ts';
 
 export interface RankConfig extends RankOptions {
@@ -30,7 +30,8 @@ export interface RankConfig extends RankOptions {
 }
 
 export interface RankDeps {
-  s3?: S3Client;
+  /** Where input, model and output live; default: from config.endpointUrl/region, else defaultStorage(). */
+  storage?: Storage;
   /** A model already loaded (tests, a warm Lambda); else config.model is loaded. */
   scorer?: LoadedScoreBatch;
   log?: (message: string) => void;
@@ -43,12 +44,12 @@ export interface RunResult extends ReduceResult {
 
 export async function runRanking(config: RankConfig, deps: RankDeps = {}): Promise<RunResult> {
   const log = deps.log ?? (() => undefined);
-  const s3 = deps.s3 ?? s3For(config);
+  const storage = deps.storage ?? storageFor(config);
   const format = config.format ?? undefined;
-  const io = { ...(s3 ? { s3 } : {}), ...(format ? { format } : {}) };
+  const io = { storage, ...(format ? { format } : {}) };
   const [period, scorer] = await Promise.all([
     config.period ?? defaultPeriod(config, io, log),
-    deps.scorer ?? loadScoreBatch(config.model, { ...(s3 ? { s3 } : {}), backend: config.backend }),
+    deps.scorer ?? loadScoreBatch(config.model, { storage, backend: config.backend }),
   ]);
   log(
     `period ${period.label} (${period.from}..${period.to}); model ${scorer.model.name}@${scorer.model.version} on ${scorer.backend}`,
@@ -69,7 +70,7 @@ export async function runRanking(config: RankConfig, deps: RankDeps = {}): Promi
       );
     },
   });
-  const store = createStore(config.out, s3 ? { s3 } : {});
+  const store = storage.store(config.out);
   const result = await reduce([partial], {
     ...config,
     store,
@@ -78,24 +79,26 @@ export async function runRanking(config: RankConfig, deps: RankDeps = {}): Promi
   return { ...result, backend: scorer.backend };
 }
 
-/** Only S3 URIs need a client; one is made here when an endpoint or region is given. */
-function s3For(config: RankConfig): S3Client | undefined {
-  if (config.endpointUrl === null && config.region === null) return undefined;
-  return createS3Client({
-    ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
-    ...(config.region ? { region: config.region } : {}),
+/** --endpoint-url and --region configure the S3 client; without them the process-wide default serves. */
+function storageFor(config: RankConfig): Storage {
+  if (config.endpointUrl === null && config.region === null) return defaultStorage();
+  return createStorage({
+    s3: {
+      ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
+      ...(config.region ? { region: config.region } : {}),
+    },
   });
 }
 
 /** A cheap streaming pass over the dates (no scoring) finds the last day; its last complete week is used. */
 async function defaultPeriod(
   config: RankConfig,
-  io: { s3?: S3Client; format?: InputFormat },
+  io: { storage: Storage; format?: InputFormat },
   log: (message: string) => void,
 ): Promise<Period> {
   const last = await lastDay(config.reviews, { ...io, columns: config.columns });
   if (last === null)
-    throw new InputError(`${config.reviews}: no row with a valid date; give --week or --from/--to`);
+    throw new BadRequestError(`${config.reviews}: no row with a valid date; give --week or --from/--to`);
   const period = lastCompleteWeek(last);
   log(`no period given: the data ends on ${last}, so the last complete ISO week is ${period.label}`);
   return period;

@@ -1,20 +1,22 @@
 /**
- * Lambda entry points for the ranking job, as thin as the CLI: a Step Functions map state runs
- * `mapHandler` once per input object or byte range, then `reduceHandler` once over the partials.
- * Partials go to S3 (a 900-product partial is ~100 KB, too close to the 256 KB state payload limit to
- * pass inline), and each task returns only their URIs. Environment:
- *   MODEL_URI              bundle root or version (required)
- *   RANKINGS_URI           output root, s3://bucket/prefix/ (required)
+ * Lambda entry points for the ranking job, as thin as the CLI: the state machine's Distributed Map runs
+ * `mapHandler` once per input object (or byte range), then `reduceHandler` once over the partials.
+ * Partials go to storage (a 900-product partial is ~100 KB, too close to the 256 KB state payload limit
+ * to pass inline), and each task returns only their URIs. Environment:
+ *   MODEL_URI              bundle root or version (required by the map function)
+ *   RANKINGS_URI           output root, s3://bucket/prefix/ (required by the reduce function)
  *   RANKING_PARTIALS_URI   where partials go (default <RANKINGS_URI>_partials/)
  *   RANKING_TOP, RANKING_MIN_REVIEWS, RANKING_PRIOR_M   as the CLI's --top, --min-reviews, --prior-m
+ * Bundled by scripts/build.ts as dist/ranking.mjs; the image's ImageConfig.Command picks
+ * `ranking.mapHandler` or `ranking.reduceHandler`.
  */
 import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, createStore } from '../model/store.ts';
-import type { ByteRange } from './byte-range.ts';
+import { BadRequestError } from '../errors.ts';
+import { defaultStorage, type Storage } from '../storage/index.ts';
+import type { InputRange } from './byte-range.ts';
 import { mapInput } from './map.ts';
 import { type Partial, parsePartial, serializePartial } from './partial.ts';
-import { parsePeriodLabel } from './period.ts';
+import { dayBefore, lastCompleteWeek, type Period, parsePeriodLabel } from './period.ts';
 import {
   DEFAULT_MIN_REVIEWS,
   DEFAULT_PRIOR_M,
@@ -26,12 +28,20 @@ import { reduce } from './reduce.ts';
 import { DEFAULT_COLUMNS } from './rows.ts';
 import { type LoadedScoreBatch, loadScoreBatch } from './score-batch.ts';
 
+/** The period the scheduled run asks for: the last ISO week that ended before the execution started. */
+export const LAST_COMPLETE_WEEK = 'last-complete-week';
+
 export interface MapEvent {
   bucket: string;
   key: string;
-  range?: ByteRange;
-  /** '2014-W05' or '2014-01-01_2014-06-30': every map task of one run gets the same period. */
+  range?: InputRange;
+  /**
+   * '2014-W05', '2014-01-01_2014-06-30', or 'last-complete-week' with `asOf`: every map task of one run
+   * gets the same label and the same `asOf` (the execution's start time), so they agree on the period.
+   */
   period: string;
+  /** ISO timestamp; required with 'last-complete-week'. */
+  asOf?: string;
 }
 
 export interface MapResult {
@@ -53,17 +63,17 @@ export interface ReduceResult {
 
 export interface HandlerDeps {
   env?: Record<string, string | undefined>;
-  s3?: S3Client;
+  storage?: Storage;
   /** A model already loaded; else MODEL_URI is loaded once per execution environment. */
   scorer?: LoadedScoreBatch;
 }
 
 export function createHandlers(deps: HandlerDeps = {}) {
   const env = deps.env ?? process.env;
-  const s3 = deps.s3 ?? createS3Client();
+  const storage = deps.storage ?? defaultStorage();
   let scorer: Promise<LoadedScoreBatch> | undefined = deps.scorer && Promise.resolve(deps.scorer);
   const model = (): Promise<LoadedScoreBatch> => {
-    scorer ??= loadScoreBatch(required(env, 'MODEL_URI'), { s3 }).catch((error: unknown) => {
+    scorer ??= loadScoreBatch(required(env, 'MODEL_URI'), { storage }).catch((error: unknown) => {
       scorer = undefined; // a failed load is retried by the next invocation
       throw error;
     });
@@ -71,7 +81,7 @@ export function createHandlers(deps: HandlerDeps = {}) {
   };
 
   async function map(event: MapEvent): Promise<MapResult> {
-    const period = parsePeriodLabel(event.period);
+    const period = resolvePeriod(event);
     const input = `s3://${event.bucket}/${event.key}`;
     const loaded = await model();
     const partial = await mapInput(input, {
@@ -80,17 +90,23 @@ export function createHandlers(deps: HandlerDeps = {}) {
       scoreBatch: loaded.scoreBatch,
       model: loaded.model,
       range: event.range ?? null,
-      s3,
+      storage,
     });
-    const store = createStore(partialsUri(env), { s3 });
+    const store = storage.store(partialsUri(env));
     const key = `${period.label}/${partialName(input, event.range ?? null)}`;
     await store.put(key, serializePartial(partial), 'application/json');
     return { partial: store.uriOf(key), counts: partial.counts };
   }
 
   async function reduceAll(event: ReduceEvent): Promise<ReduceResult> {
-    const partials = await Promise.all(event.partials.map((uri) => readPartial(uri, s3)));
-    const store = createStore(required(env, 'RANKINGS_URI'), { s3 });
+    if (!Array.isArray(event?.partials))
+      throw new BadRequestError('the reduce event needs {"partials": [uri, …]}');
+    const partials = await Promise.all(
+      event.partials.map(async (uri) =>
+        parsePartial(await storage.store(parentOf(uri)).get(baseOf(uri)), uri),
+      ),
+    );
+    const store = storage.store(required(env, 'RANKINGS_URI'));
     const { ranking, published } = await reduce(partials, { ...rankOptions(env), store });
     return { period: ranking.period.label, ...published, top: ranking.top };
   }
@@ -106,8 +122,20 @@ const defaults = (): ReturnType<typeof createHandlers> => {
 export const mapHandler = (event: MapEvent): Promise<MapResult> => defaults().map(event);
 export const reduceHandler = (event: ReduceEvent): Promise<ReduceResult> => defaults().reduce(event);
 
+/** A label, or the last complete ISO week before `asOf` (a run on Monday 03:00 ranks the week that just ended). */
+export function resolvePeriod(event: Pick<MapEvent, 'period' | 'asOf'>): Period {
+  if (event.period !== LAST_COMPLETE_WEEK) return parsePeriodLabel(event.period);
+  const asOf = event.asOf === undefined ? Number.NaN : Date.parse(event.asOf);
+  if (!Number.isFinite(asOf)) {
+    throw new BadRequestError(
+      `period "${LAST_COMPLETE_WEEK}" needs asOf, an ISO timestamp; got ${JSON.stringify(event.asOf)}`,
+    );
+  }
+  return lastCompleteWeek(dayBefore(new Date(asOf).toISOString().slice(0, 10)));
+}
+
 /** Readable and unique per input and range, so a retried task overwrites its own partial. */
-function partialName(input: string, range: ByteRange | null): string {
+function partialName(input: string, range: InputRange | null): string {
   const id = createHash('sha256')
     .update(`${input}#${range?.start ?? ''}-${range?.end ?? ''}`)
     .digest('hex');
@@ -115,14 +143,11 @@ function partialName(input: string, range: ByteRange | null): string {
   return `${base}.${range ? `${range.start}-${range.end}` : 'all'}.${id.slice(0, 12)}.json`;
 }
 
-async function readPartial(uri: string, s3: S3Client): Promise<Partial> {
-  const slash = uri.lastIndexOf('/');
-  const store = createStore(uri.slice(0, slash + 1), { s3 });
-  return parsePartial(await store.get(uri.slice(slash + 1)), uri);
-}
+const parentOf = (uri: string): string => uri.slice(0, uri.lastIndexOf('/') + 1);
+const baseOf = (uri: string): string => uri.slice(uri.lastIndexOf('/') + 1);
 
 function partialsUri(env: Record<string, string | undefined>): string {
-  return env.RANKING_PARTIALS_URI ?? `${required(env, 'RANKINGS_URI').replace(/\/*$/, '')}_partials/`;
+  return env.RANKING_PARTIALS_URI || `${required(env, 'RANKINGS_URI').replace(/\/*$/, '')}_partials/`;
 }
 
 function rankOptions(env: Record<string, string | undefined>): RankOptions {
@@ -130,7 +155,7 @@ function rankOptions(env: Record<string, string | undefined>): RankOptions {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value)) throw new Error(`${name}=${JSON.stringify(raw)} is not a number`);
+    if (!Number.isFinite(value)) throw new BadRequestError(`${name}=${JSON.stringify(raw)} is not a number`);
     return value;
   };
   return {
@@ -142,6 +167,6 @@ function rankOptions(env: Record<string, string | undefined>): RankOptions {
 
 function required(env: Record<string, string | undefined>, name: string): string {
   const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
+  if (!value) throw new BadRequestError(`${name} is not set`);
   return value;
 }

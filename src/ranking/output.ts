@@ -4,8 +4,8 @@
  * last, only after both period files were read back and match what was written, so a run that fails
  * half-way never becomes latest. Same inputs and model give the same bytes apart from generated_at.
  */
-import type { BundleStore } from '../model/store.ts';
-import { NotFoundError } from '../model/store.ts';
+import { NotFoundError, UnavailableError } from '../errors.ts';
+import type { Store } from '../storage/index.ts';
 import type { ProductRow, Ranking } from './rank.ts';
 
 export const RANKING_JSON = 'ranking.json';
@@ -28,10 +28,6 @@ export interface Published {
   csv: string;
   /** False when latest.json already names a later period (re-running an old week does not move it back). */
   latestMoved: boolean;
-}
-
-export class OutputError extends Error {
-  override name = 'OutputError';
 }
 
 /** The output contract's key order: period, model, generated_at, then the rest. */
@@ -60,7 +56,7 @@ function csvCell(value: unknown): string {
 }
 
 export async function publishRanking(
-  store: BundleStore,
+  store: Store,
   ranking: Ranking,
   generatedAt: string = new Date().toISOString(),
 ): Promise<Published> {
@@ -80,17 +76,17 @@ export async function publishRanking(
   };
 }
 
-async function verify(store: BundleStore, key: string, expected: Uint8Array): Promise<void> {
+async function verify(store: Store, key: string, expected: Uint8Array): Promise<void> {
   const actual = await store.get(key);
   if (Buffer.compare(Buffer.from(actual), Buffer.from(expected)) !== 0) {
-    throw new OutputError(
+    throw new UnavailableError(
       `${store.uriOf(key)}: read back ${actual.byteLength} bytes that differ from those written`,
     );
   }
 }
 
 /** Points latest.json at this period unless it already names a later one. */
-async function moveLatest(store: BundleStore, ranking: Ranking, generatedAt: string): Promise<boolean> {
+async function moveLatest(store: Store, ranking: Ranking, generatedAt: string): Promise<boolean> {
   const current = await readLatest(store);
   const { period } = ranking;
   if (current && current.to > period.to) return false;
@@ -107,7 +103,7 @@ async function moveLatest(store: BundleStore, ranking: Ranking, generatedAt: str
   return true;
 }
 
-export async function readLatest(store: BundleStore): Promise<Latest | null> {
+export async function readLatest(store: Store): Promise<Latest | null> {
   let bytes: Uint8Array;
   try {
     bytes = await store.get(LATEST);

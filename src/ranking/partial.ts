@@ -6,7 +6,8 @@
  * of one product. Integer addition is associative, so however the input is split into partials and in
  * whatever order they are merged, the totals, and therefore the ranking, are bit-for-bit the same.
  */
-import type { ByteRange } from './byte-range.ts';
+import { BadRequestError } from '../errors.ts';
+import type { InputRange } from './byte-range.ts';
 import type { Period } from './period.ts';
 import type { ModelInfo } from './score-batch.ts';
 
@@ -48,7 +49,7 @@ export interface BadRow {
 
 export interface Partial {
   format: typeof PARTIAL_FORMAT;
-  input: { uri: string; range: ByteRange | null };
+  input: { uri: string; range: InputRange | null };
   period: Period;
   model: ModelInfo;
   counts: RowCounts;
@@ -126,25 +127,21 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export class PartialError extends Error {
-  override name = 'PartialError';
-}
-
 /**
  * Merges partials of one period and model. Partials are sorted by input and range first, so bad rows
  * are listed in the same order whichever order the map tasks finished in.
  */
 export function mergePartials(partials: readonly Partial[]): Partial {
   const first = partials[0];
-  if (!first) throw new PartialError('nothing to reduce: no partials');
+  if (!first) throw new BadRequestError('nothing to reduce: no partials');
   for (const p of partials) {
     if (p.format !== PARTIAL_FORMAT)
-      throw new PartialError(`${p.input?.uri}: not a ${PARTIAL_FORMAT} partial`);
+      throw new BadRequestError(`${p.input?.uri}: not a ${PARTIAL_FORMAT} partial`);
     if (p.period.label !== first.period.label) {
-      throw new PartialError(`partials mix periods ${first.period.label} and ${p.period.label}`);
+      throw new BadRequestError(`partials mix periods ${first.period.label} and ${p.period.label}`);
     }
     if (p.model.name !== first.model.name || p.model.version !== first.model.version) {
-      throw new PartialError(
+      throw new BadRequestError(
         `partials mix models ${first.model.name}@${first.model.version} and ${p.model.name}@${p.model.version}`,
       );
     }
@@ -180,10 +177,10 @@ export function parsePartial(bytes: Uint8Array, uri: string): Partial {
   try {
     value = JSON.parse(new TextDecoder().decode(bytes)) as Partial;
   } catch (error) {
-    throw new PartialError(`${uri}: not JSON: ${(error as Error).message}`, { cause: error });
+    throw new BadRequestError(`${uri}: not JSON: ${(error as Error).message}`, { cause: error });
   }
   if (value?.format !== PARTIAL_FORMAT || !Array.isArray(value.products)) {
-    throw new PartialError(`${uri}: not a ${PARTIAL_FORMAT} partial`);
+    throw new BadRequestError(`${uri}: not a ${PARTIAL_FORMAT} partial`);
   }
   return value;
 }

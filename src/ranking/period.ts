@@ -1,7 +1,9 @@
 /**
  * The period a ranking covers: an ISO 8601 week (Monday to Sunday, UTC) or an inclusive range of days.
  * Days are 'YYYY-MM-DD' strings throughout, so comparing them as strings compares them as dates.
+ * A malformed week, day or label is a BadRequestError naming it.
  */
+import { BadRequestError } from '../errors.ts';
 
 export interface Period {
   /** First day, inclusive. */
@@ -10,10 +12,6 @@ export interface Period {
   to: string;
   /** '2014-W05' for a week, '2014-01-01_2014-06-30' for a range: the output folder's name. */
   label: string;
-}
-
-export class PeriodError extends Error {
-  override name = 'PeriodError';
 }
 
 const DAY_MS = 86_400_000;
@@ -61,12 +59,12 @@ export function weekLabel(year: number, week: number): string {
 /** '2020-W53' → 2020-12-28 … 2021-01-03. */
 export function parseWeek(text: string): Period {
   const match = WEEK_PATTERN.exec(text.trim());
-  if (!match) throw new PeriodError(`week ${JSON.stringify(text)} is not YYYY-Www (e.g. 2014-W05)`);
+  if (!match) throw new BadRequestError(`week ${JSON.stringify(text)} is not YYYY-Www (e.g. 2014-W05)`);
   const year = Number(match[1]);
   const week = Number(match[2]);
   const weeks = isoWeeksInYear(year);
   if (week < 1 || week > weeks) {
-    throw new PeriodError(`week ${JSON.stringify(text)}: ${year} has ISO weeks 01-${weeks}`);
+    throw new BadRequestError(`week ${JSON.stringify(text)}: ${year} has ISO weeks 01-${weeks}`);
   }
   // Week 1 is the week holding 4 January.
   const jan4 = Date.UTC(year, 0, 4) / DAY_MS;
@@ -78,7 +76,7 @@ export function parseWeek(text: string): Period {
 export function parseRange(from: string, to: string): Period {
   const start = requireDay(from, 'from');
   const end = requireDay(to, 'to');
-  if (start > end) throw new PeriodError(`from ${from} is after to ${to}`);
+  if (start > end) throw new BadRequestError(`from ${from} is after to ${to}`);
   return { from, to, label: `${from}_${to}` };
 }
 
@@ -90,6 +88,11 @@ export function lastCompleteWeek(lastDay: string): Period {
   return parseWeek(weekLabel(year, week));
 }
 
+/** The day before a 'YYYY-MM-DD' day. */
+export function dayBefore(day: string): string {
+  return formatDay(requireDay(day, 'day') - 1);
+}
+
 export function inPeriod(period: Period, day: string): boolean {
   return day >= period.from && day <= period.to;
 }
@@ -99,14 +102,17 @@ export function parsePeriodLabel(label: string): Period {
   if (WEEK_PATTERN.test(label)) return parseWeek(label);
   const [from, to, ...rest] = label.split('_');
   if (from === undefined || to === undefined || rest.length > 0) {
-    throw new PeriodError(`period ${JSON.stringify(label)} is neither YYYY-Www nor YYYY-MM-DD_YYYY-MM-DD`);
+    throw new BadRequestError(
+      `period ${JSON.stringify(label)} is neither YYYY-Www nor YYYY-MM-DD_YYYY-MM-DD`,
+    );
   }
   return parseRange(from, to);
 }
 
 function requireDay(day: string, what: string): number {
   const n = dayNumber(day);
-  if (n === null) throw new PeriodError(`${what} ${JSON.stringify(day)} is not a calendar day YYYY-MM-DD`);
+  if (n === null)
+    throw new BadRequestError(`${what} ${JSON.stringify(day)} is not a calendar day YYYY-MM-DD`);
   return n;
 }
 

@@ -5,6 +5,7 @@
  * Bayesian average: the mean shrunk toward the period's overall mean μ by a prior worth m reviews,
  * (m·μ + Σ s) / (m + n). A product needs many consistently glowing reviews to beat μ by much.
  */
+import { BadRequestError } from '../errors.ts';
 import { compareIds, fromUnits, type Partial, type ProductSums, toUnits } from './partial.ts';
 import type { Period } from './period.ts';
 import type { ModelInfo } from './score-batch.ts';
@@ -143,9 +144,10 @@ function ratingCheck(rows: readonly ProductRow[]): NonNullable<Ranking['check']>
 
 function checkOptions(options: RankOptions): void {
   if (!Number.isInteger(options.top) || options.top < 1)
-    throw new RangeError(`top must be a positive integer`);
+    throw new BadRequestError(`top must be a positive integer`);
   if (!Number.isInteger(options.minReviews) || options.minReviews < 1) {
-    throw new RangeError('minReviews must be a positive integer');
+    throw new BadRequestError('minReviews must be a positive integer');
   }
-  if (!Number.isFinite(options.priorM) || options.priorM < 0) throw new RangeError('priorM must be >= 0');
+  if (!Number.isFinite(options.priorM) || options.priorM < 0)
+    throw new BadRequestError('priorM must be >= 0');
 }

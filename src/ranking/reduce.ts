@@ -2,7 +2,7 @@
  * The reduce step: merge the map tasks' partials (in a fixed order, exact sums), rank, and publish.
  * A single run is exactly this over one partial, so both paths give the same files.
  */
-import type { BundleStore } from '../model/store.ts';
+import type { Store } from '../storage/index.ts';
 import { type Published, publishRanking } from './output.ts';
 import { mergePartials, type Partial } from './partial.ts';
 import { type Ranking, type RankOptions, rankPartial } from './rank.ts';
@@ -14,7 +14,7 @@ export interface ReduceResult {
 
 export async function reduce(
   partials: readonly Partial[],
-  options: RankOptions & { store: BundleStore; generatedAt?: string },
+  options: RankOptions & { store: Store; generatedAt?: string },
 ): Promise<ReduceResult> {
   const ranking = rankPartial(mergePartials(partials), options);
   const published = await publishRanking(options.store, ranking, options.generatedAt);

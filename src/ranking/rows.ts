@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type CsvError, parse } from 'csv-parse';
+import { BadRequestError } from '../errors.ts';
 import type { Review } from '../text/review.ts';
 import { utcDayOf } from './period.ts';
 
@@ -46,10 +47,6 @@ export interface ReviewRow {
 
 export type RowEvent = { kind: 'row'; row: ReviewRow } | { kind: 'bad'; line: number; reason: string };
 
-export class InputError extends Error {
-  override name = 'InputError';
-}
-
 /** No review is a megabyte; a longer record is an unclosed quote swallowing the file, which must fail loudly. */
 const MAX_RECORD_CHARS = 1_000_000;
 
@@ -88,7 +85,7 @@ async function* readCsv(source: Readable, options: ReadOptions): AsyncGenerator<
   for await (const item of csvRecords(source)) {
     if ('error' in item) {
       if (indexes === null)
-        throw new InputError(`${options.uri}: line ${item.line}: bad header: ${item.error}`);
+        throw new BadRequestError(`${options.uri}: line ${item.line}: bad header: ${item.error}`);
       yield { kind: 'bad', line: item.line, reason: item.error };
     } else if (indexes === null) {
       indexes = csvIndexes(item.fields, options);
@@ -96,7 +93,7 @@ async function* readCsv(source: Readable, options: ReadOptions): AsyncGenerator<
       yield csvEvent(item.fields, item.line, indexes);
     }
   }
-  if (indexes === null) throw new InputError(`${options.uri}: empty input; expected a header row`);
+  if (indexes === null) throw new BadRequestError(`${options.uri}: empty input; expected a header row`);
 }
 
 /** Parsed records and unparseable ones in file order, each with the line it starts on. */
@@ -153,7 +150,7 @@ function csvIndexes(header: readonly string[], options: ReadOptions): CsvIndexes
     const index = names.indexOf(name);
     if (index >= 0) return index;
     const listed = names.map((n) => JSON.stringify(n)).join(', ');
-    throw new InputError(
+    throw new BadRequestError(
       `${uri}: ${flag} ${JSON.stringify(name)} is not in the header; its columns are ${listed}`,
     );
   };

@@ -3,10 +3,12 @@
  * adapter below runs the current TensorFlow.js Scorer; an ONNX runtime can replace it without the job
  * changing, because nothing else in src/ranking/ touches the model.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { loadBundle } from '../bundle/read.ts';
+import { BadRequestError } from '../errors.ts';
 import { type BackendPreference, selectBackend } from '../model/backend.ts';
-import { buildScorer, loadBundle } from '../model/bundle-loader.ts';
+import { buildScorer } from '../model/build.ts';
 import type { Scorer } from '../model/scorer.ts';
+import type { Storage } from '../storage/index.ts';
 import { type Review, reviewText } from '../text/review.ts';
 
 /** Expected rating Σ p·k of each review, in input order. */
@@ -31,7 +33,7 @@ export interface LoadedScoreBatch {
 export function scorerScoreBatch(scorer: Scorer): ScoreBatch {
   const values = scorer.manifest.labelValues;
   if (values === null) {
-    throw new Error(
+    throw new BadRequestError(
       `model ${scorer.manifest.name} has non-ordinal labels (${scorer.manifest.labels.join(', ')}): no expected rating to rank by`,
     );
   }
@@ -45,11 +47,11 @@ export function scorerScoreBatch(scorer: Scorer): ScoreBatch {
 /** Loads a bundle (folder, S3 root or version) and wraps it; the backend is chosen once per process. */
 export async function loadScoreBatch(
   modelUri: string,
-  options: { s3?: S3Client; backend?: BackendPreference } = {},
+  options: { storage?: Storage; backend?: BackendPreference } = {},
 ): Promise<LoadedScoreBatch> {
   const [backend, bundle] = await Promise.all([
     selectBackend(options.backend ?? 'auto'),
-    loadBundle(modelUri, options.s3 ? { s3: options.s3 } : {}),
+    loadBundle(modelUri, options.storage ? { storage: options.storage } : {}),
   ]);
   const scorer = await buildScorer(bundle);
   return {

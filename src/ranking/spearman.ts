@@ -2,6 +2,7 @@
  * Spearman's rank correlation: Pearson's correlation of the two variables' ranks, ties given their
  * average rank. Used as a sanity check that the text-based ranking agrees with the stars.
  */
+import { InternalError } from '../errors.ts';
 
 /** 1-based ranks, tied values sharing the mean of the ranks they span. */
 export function averageRanks(values: readonly number[]): number[] {
@@ -21,7 +22,7 @@ export function averageRanks(values: readonly number[]): number[] {
 /** null when there are fewer than 3 pairs or either side is constant (no ordering to compare). */
 export function spearman(xs: readonly number[], ys: readonly number[]): number | null {
   if (xs.length !== ys.length)
-    throw new RangeError(`spearman: ${xs.length} x values but ${ys.length} y values`);
+    throw new InternalError(`spearman: ${xs.length} x values but ${ys.length} y values`);
   if (xs.length < 3) return null;
   return pearson(averageRanks(xs), averageRanks(ys));
 }

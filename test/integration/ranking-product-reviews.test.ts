@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { selectBackend } from '../../src/model/backend.ts';
-import { DirStore } from '../../src/model/store.ts';
 import { runRanking } from '../../src/ranking/job.ts';
 import { mapInput } from '../../src/ranking/map.ts';
 import { parseRange } from '../../src/ranking/period.ts';
 import { reduce } from '../../src/ranking/reduce.ts';
 import { DEFAULT_COLUMNS } from '../../src/ranking/rows.ts';
 import { type LoadedScoreBatch, loadScoreBatch } from '../../src/ranking/score-batch.ts';
+import { DirStore } from '../../src/storage/dir.ts';
 import { PRODUCT_REVIEWS, rankConfig, withoutGeneratedAt } from '../helpers/ranking.ts';
 import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
 

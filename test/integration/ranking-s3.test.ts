@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { publishBundle } from '../../src/bundle/publish.ts';
 import { selectBackend } from '../../src/model/backend.ts';
-import { publishBundle } from '../../src/model/publisher.ts';
-import { createStore } from '../../src/model/store.ts';
 import { runRanking } from '../../src/ranking/job.ts';
-import { createHandlers } from '../../src/ranking/lambda.ts';
+import { createHandlers, LAST_COMPLETE_WEEK, resolvePeriod } from '../../src/ranking/lambda.ts';
 import { publishRanking, readLatest } from '../../src/ranking/output.ts';
 import { parseWeek } from '../../src/ranking/period.ts';
 import { rankPartial } from '../../src/ranking/rank.ts';
@@ -35,9 +34,9 @@ describe('ranking on S3', () => {
     s3 = await startS3rver('rankings-bucket');
     root = `s3://${s3.bucket}`;
     const { files } = await makeTinyBundle({ version: 'v1' });
-    await publishBundle(files, `${root}/models/tiny/`, { s3: s3.client });
+    await publishBundle(files, `${root}/models/tiny/`, { storage: s3.storage });
     // Loaded from S3 like the Lambda would; the cpu backend keeps the test independent of wasm.
-    scorer = await loadScoreBatch(`${root}/models/tiny/`, { s3: s3.client, backend: 'cpu' });
+    scorer = await loadScoreBatch(`${root}/models/tiny/`, { storage: s3.storage, backend: 'cpu' });
     csvBytes = Buffer.from(syntheticCsv(600));
     await s3.client.send(
       new PutObjectCommand({ Bucket: s3.bucket, Key: 'input/reviews.csv', Body: csvBytes }),
@@ -49,11 +48,11 @@ describe('ranking on S3', () => {
   test('a single run reads its input from S3 and writes ranking.json, ranking.csv and latest.json there', async () => {
     const out = `${root}/rankings/`;
     const config = rankConfig({ reviews, out, period: parseWeek('2014-W02') });
-    const { ranking } = await runRanking(config, { s3: s3.client, scorer });
+    const { ranking } = await runRanking(config, { storage: s3.storage, scorer });
     assert.equal(ranking.counts.rows, 600);
     assert.ok(ranking.counts.scored > 0 && ranking.counts.outside_period > 0);
     assert.equal(ranking.model.version, 'v1');
-    const store = createStore(out, { s3: s3.client });
+    const store = s3.storage.store(out);
     const json = JSON.parse(text(await store.get('2014-W02/ranking.json')));
     assert.equal(json.period.label, '2014-W02');
     assert.equal(json.top.length, 5);
@@ -70,13 +69,10 @@ describe('ranking on S3', () => {
     const single = `${root}/single/`;
     await runRanking(
       rankConfig({ reviews, out: single, period: { from: '2014-01-01', to: '2014-01-31', label: period } }),
-      {
-        s3: s3.client,
-        scorer,
-      },
+      { storage: s3.storage, scorer },
     );
     const env = { MODEL_URI: 'unused', RANKINGS_URI: `${root}/split/` };
-    const handlers = createHandlers({ env, s3: s3.client, scorer });
+    const handlers = createHandlers({ env, storage: s3.storage, scorer });
     const cuts = [0, 5000, 5001, 17_000, csvBytes.length];
     const mapped = await Promise.all(
       cuts.slice(1).map((end, i) =>
@@ -95,17 +91,36 @@ describe('ranking on S3', () => {
     );
     const reduced = await handlers.reduce({ partials: mapped.map((m) => m.partial).reverse() });
     assert.equal(reduced.latestMoved, true);
-    const a = createStore(single, { s3: s3.client });
-    const b = createStore(`${root}/split/`, { s3: s3.client });
+    const a = s3.storage.store(single);
+    const b = s3.storage.store(`${root}/split/`);
     for (const file of ['ranking.json', 'ranking.csv']) {
       const [x, y] = [text(await a.get(`${period}/${file}`)), text(await b.get(`${period}/${file}`))];
       assert.equal(withoutGeneratedAt(y), withoutGeneratedAt(x), file);
     }
   });
 
+  test('the scheduled run asks for the last complete week as of the execution start', async () => {
+    const handlers = createHandlers({
+      env: { RANKINGS_URI: `${root}/scheduled/` },
+      storage: s3.storage,
+      scorer,
+    });
+    const asOf = '2014-01-27T03:00:00Z'; // a Monday: the week that ended the day before is 2014-W04
+    const mapped = await handlers.map({
+      bucket: s3.bucket,
+      key: 'input/reviews.csv',
+      period: LAST_COMPLETE_WEEK,
+      asOf,
+    });
+    assert.match(mapped.partial, new RegExp(`^${root}/scheduled_partials/2014-W04/reviews\\.csv\\.all\\.`));
+    const reduced = await handlers.reduce({ partials: [mapped.partial] });
+    assert.equal(reduced.period, resolvePeriod({ period: LAST_COMPLETE_WEEK, asOf }).label);
+    assert.equal(await s3.storage.store(`${root}/scheduled/`).exists('2014-W04/ranking.json'), true);
+  });
+
   test('without a period, a pre-pass over the S3 input picks the last complete ISO week', async () => {
     const { ranking } = await runRanking(rankConfig({ reviews, out: `${root}/default/` }), {
-      s3: s3.client,
+      storage: s3.storage,
       scorer,
     });
     // The synthetic data ends on Friday 2014-01-31, so the week of 27 January is incomplete.
@@ -113,7 +128,7 @@ describe('ranking on S3', () => {
   });
 
   test('a store failing on the second put leaves latest.json unchanged and the new period never latest', async () => {
-    const store = createStore(`${root}/crash/`, { s3: s3.client });
+    const store = s3.storage.store(`${root}/crash/`);
     const partial = (label: string) => ({
       format: 'review-ranking-partial/1' as const,
       input: { uri: reviews, range: null },

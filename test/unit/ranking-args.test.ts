@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { helpText, parseRankArgs, UsageError } from '../../src/ranking/args.ts';
+import { BadRequestError } from '../../src/errors.ts';
+import { helpText, parseRankArgs } from '../../src/ranking/args.ts';
 import type { RankConfig } from '../../src/ranking/job.ts';
 
 const BASE = ['--reviews', 'r.csv', '--out', 'runs/rankings'];
@@ -35,7 +36,7 @@ describe('rank arguments', () => {
       ['--from', '2014-02-30', '--to', '2014-03-01'],
       ['--week', '2021-W53'],
     ]) {
-      assert.throws(() => parse(...bad), UsageError, bad.join(' '));
+      assert.throws(() => parse(...bad), BadRequestError, bad.join(' '));
     }
   });
 
@@ -46,7 +47,7 @@ describe('rank arguments', () => {
     assert.equal(config.columns.ratingOptional, false);
     assert.equal(config.columns.product, 'asin');
     assert.equal(parse('--rating-column', 'none').columns.rating, null);
-    assert.throws(() => parse('--text-column', 'none'), UsageError);
+    assert.throws(() => parse('--text-column', 'none'), BadRequestError);
   });
 
   test('numbers, choices and required flags are checked before any work', () => {
@@ -61,7 +62,7 @@ describe('rank arguments', () => {
       ['--backend', 'gpu'],
       ['--unknown'],
     ]) {
-      assert.throws(() => parse(...bad), UsageError, bad.join(' '));
+      assert.throws(() => parse(...bad), BadRequestError, bad.join(' '));
     }
     assert.throws(() => parseRankArgs(['--out', 'x']), /--reviews is required/);
     assert.throws(() => parseRankArgs(['--reviews', 'x']), /--out is required/);

@@ -3,11 +3,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DirStore } from '../../src/model/store.ts';
 import { publishRanking, readLatest, renderCsv } from '../../src/ranking/output.ts';
 import { PARTIAL_FORMAT, type ProductSums } from '../../src/ranking/partial.ts';
 import { type Period, parseRange, parseWeek } from '../../src/ranking/period.ts';
 import { type Ranking, rankPartial } from '../../src/ranking/rank.ts';
+import { DirStore } from '../../src/storage/dir.ts';
 import { failingOnPut } from '../helpers/failing-store.ts';
 
 function ranking(period: Period, products: ProductSums[]): Ranking {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BadRequestError } from '../../src/errors.ts';
+import { LAST_COMPLETE_WEEK, resolvePeriod } from '../../src/ranking/lambda.ts';
 import {
   dayNumber,
   inPeriod,
   isoWeekOf,
   isoWeeksInYear,
   lastCompleteWeek,
-  PeriodError,
   parsePeriodLabel,
   parseRange,
   parseWeek,
@@ -24,7 +25,7 @@ describe('ISO weeks', () => {
     assert.equal(isoWeeksInYear(2020), 53);
     assert.equal(isoWeeksInYear(2021), 52);
     assert.throws(() => parseWeek('2021-W53'), /2021 has ISO weeks 01-52/);
-    assert.throws(() => parseWeek('2014-W00'), PeriodError);
+    assert.throws(() => parseWeek('2014-W00'), BadRequestError);
   });
 
   test('week 1 may start in the previous calendar year, and early January may belong to the last year', () => {
@@ -49,7 +50,7 @@ describe('ISO weeks', () => {
 
   test('malformed weeks are refused', () => {
     for (const bad of ['2014-5', '2014-W5', '2014W05', '14-W05', '2014-w05']) {
-      assert.throws(() => parseWeek(bad), PeriodError, bad);
+      assert.throws(() => parseWeek(bad), BadRequestError, bad);
     }
   });
 });
@@ -86,7 +87,7 @@ describe('ranges and days', () => {
   test('labels read back into the same period', () => {
     assert.deepEqual(parsePeriodLabel('2020-W53'), parseWeek('2020-W53'));
     assert.deepEqual(parsePeriodLabel('2014-01-01_2014-06-30'), parseRange('2014-01-01', '2014-06-30'));
-    assert.throws(() => parsePeriodLabel('2014-01-01'), PeriodError);
+    assert.throws(() => parsePeriodLabel('2014-01-01'), BadRequestError);
   });
 
   test('date cells: days as they are, timestamps to their UTC day, anything else null', () => {
@@ -97,5 +98,17 @@ describe('ranges and days', () => {
     assert.equal(utcDayOf('28/02/2014'), null);
     assert.equal(utcDayOf('2014-02-30'), null);
     assert.equal(utcDayOf(''), null);
+  });
+});
+
+describe('the scheduled period (resolvePeriod)', () => {
+  test('last-complete-week: the ISO week that ended before asOf (UTC)', () => {
+    const at = (asOf: string) => resolvePeriod({ period: LAST_COMPLETE_WEEK, asOf }).label;
+    assert.equal(at('2014-02-03T03:00:00Z'), '2014-W05'); // Monday 03:00: the week that just ended
+    assert.equal(at('2014-02-02T23:59:59Z'), '2014-W04'); // Sunday: its week is not over yet
+    assert.equal(at('2021-01-04T03:00:00Z'), '2020-W53');
+    assert.equal(resolvePeriod({ period: '2014-W05' }).from, '2014-01-27');
+    assert.throws(() => resolvePeriod({ period: LAST_COMPLETE_WEEK }), BadRequestError);
+    assert.throws(() => resolvePeriod({ period: LAST_COMPLETE_WEEK, asOf: 'yesterday' }), BadRequestError);
   });
 });

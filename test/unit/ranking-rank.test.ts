@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BadRequestError } from '../../src/errors.ts';
 import {
   Accumulator,
   mergePartials,
@@ -112,8 +113,8 @@ describe('Bayesian average ranking', () => {
 
   test('bad options are refused', () => {
     const merged = partial([sums('a', [4])]);
-    assert.throws(() => rankPartial(merged, { top: 0, minReviews: 1, priorM: 1 }), RangeError);
-    assert.throws(() => rankPartial(merged, { top: 1, minReviews: 1, priorM: -1 }), RangeError);
+    assert.throws(() => rankPartial(merged, { top: 0, minReviews: 1, priorM: 1 }), BadRequestError);
+    assert.throws(() => rankPartial(merged, { top: 1, minReviews: 1, priorM: -1 }), BadRequestError);
   });
 });
 

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { BadRequestError } from '../../src/errors.ts';
 import { alignLines } from '../../src/ranking/byte-range.ts';
-import {
-  type Columns,
-  DEFAULT_COLUMNS,
-  formatOf,
-  InputError,
-  type RowEvent,
-  readRows,
-} from '../../src/ranking/rows.ts';
+import { type Columns, DEFAULT_COLUMNS, formatOf, type RowEvent, readRows } from '../../src/ranking/rows.ts';
 
 async function events(text: string, format: 'csv' | 'jsonl', columns: Columns = DEFAULT_COLUMNS) {
   const out: RowEvent[] = [];
@@ -66,7 +60,7 @@ describe('CSV rows', () => {
     assert.equal(rows[0]?.rating, null);
     await assert.rejects(
       events(text, 'csv', { ...columns, rating: 'stars', ratingOptional: false }),
-      InputError,
+      BadRequestError,
     );
     await assert.rejects(
       events(text, 'csv', { ...columns, title: 'title' }),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { selectBackend } from '../../src/model/backend.ts';
-import { buildScorer } from '../../src/model/bundle-loader.ts';
+import { buildScorer } from '../../src/model/build.ts';
 import type { Scorer } from '../../src/model/scorer.ts';
 import { scorerScoreBatch } from '../../src/ranking/score-batch.ts';
 import { reviewText } from '../../src/text/review.ts';
