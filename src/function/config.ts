@@ -4,8 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, messageOf } from '../errors.ts';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../model/backend.ts';
+import { parseStorageUri } from '../storage/index.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -23,6 +24,8 @@ export interface Config {
   backend: BackendPreference;
   logLevel: LogLevel;
   logReviewText: boolean;
+  /** Where the ranking job publishes (RANKINGS_URI); null: GET /rankings/* answer 404. */
+  rankingsUri: string | null;
 }
 
 export const DEFAULT_MAX_REVIEWS = 100;
@@ -64,7 +67,26 @@ export function loadConfig(env: Env = process.env): Config {
     backend: oneOf(env, 'TFJS_BACKEND', BACKEND_PREFERENCES, 'auto'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'INFO', (value) => value.toUpperCase()),
     logReviewText: boolean(env, 'LOG_REVIEW_TEXT', false),
+    rankingsUri: rankingsUri(env),
   };
+}
+
+/** `npm run rank -- --out runs/rankings` locally; in Lambda only what the template sets (unset: none). */
+export const DEFAULT_RANKINGS_URI = join(packageRoot(import.meta.dirname), 'runs', 'rankings');
+
+function rankingsUri(env: Env): string | null {
+  const value = present(env, 'RANKINGS_URI');
+  if (value !== undefined) {
+    try {
+      parseStorageUri(value);
+    } catch (error) {
+      throw new BadRequestError(`RANKINGS_URI is not a folder or s3:// URI: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    return value;
+  }
+  return present(env, 'AWS_LAMBDA_FUNCTION_NAME') === undefined ? DEFAULT_RANKINGS_URI : null;
 }
 
 /** Unset or empty means "use the default"; in Lambda the template must set MODEL_URI, so it is required there. */

@@ -1,7 +1,12 @@
 /** Shared fixtures of the ranking tests: synthetic review files and the ranking.json comparison. */
 
 import type { RankConfig } from '../../src/ranking/job.ts';
+import { type Published, publishRanking } from '../../src/ranking/output.ts';
+import { PARTIAL_FORMAT } from '../../src/ranking/partial.ts';
+import { parsePeriodLabel } from '../../src/ranking/period.ts';
+import { rankPartial } from '../../src/ranking/rank.ts';
 import { DEFAULT_COLUMNS } from '../../src/ranking/rows.ts';
+import type { Store } from '../../src/storage/index.ts';
 
 export const PRODUCT_REVIEWS = new URL('../../../shared/data/product_reviews.csv', import.meta.url).pathname;
 
@@ -41,4 +46,33 @@ export function rankConfig(overrides: Partial<RankConfig> & Pick<RankConfig, 're
     region: null,
     ...overrides,
   };
+}
+
+/** Publishes a small ranking of `label` into `store` through the real output path (for the read side's tests). */
+export function publishTestRanking(
+  store: Store,
+  label: string,
+  generatedAt = '2014-02-03T03:00:00.000Z',
+): Promise<Published> {
+  const products = ['A', 'B', 'C', 'D', 'E', 'F'].map((product_id, i) => ({
+    product_id,
+    n: 3 + i,
+    sum_score: (3 + i) * (3 + (i % 3) / 2),
+    sum_rating: 0,
+    n_rating: 0,
+  }));
+  const scored = products.reduce((sum, p) => sum + p.n, 0);
+  const ranking = rankPartial(
+    {
+      format: PARTIAL_FORMAT,
+      input: { uri: 'fixture.csv', range: null },
+      period: parsePeriodLabel(label),
+      model: { name: 'tiny-test-model', version: 'v1' },
+      counts: { rows: scored, scored, outside_period: 0, bad: 0 },
+      bad_rows: [],
+      products,
+    },
+    { top: 5, minReviews: 3, priorM: 15 },
+  );
+  return publishRanking(store, ranking, generatedAt);
 }

@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BadRequestError } from '../../src/errors.ts';
-import { DEFAULT_MODEL_URI, defaultMaxBodyBytes, loadConfig } from '../../src/function/config.ts';
+import {
+  DEFAULT_MODEL_URI,
+  DEFAULT_RANKINGS_URI,
+  defaultMaxBodyBytes,
+  loadConfig,
+} from '../../src/function/config.ts';
 
 describe('loadConfig', () => {
   test('defaults: the repo bundle folder, published limits, auto backend, INFO, no review text', () => {
@@ -13,7 +18,9 @@ describe('loadConfig', () => {
       backend: 'auto',
       logLevel: 'INFO',
       logReviewText: false,
+      rankingsUri: DEFAULT_RANKINGS_URI,
     });
+    assert.equal(DEFAULT_RANKINGS_URI, join(import.meta.dirname, '..', '..', 'runs', 'rankings'));
     assert.equal(DEFAULT_MODEL_URI, join(import.meta.dirname, '..', '..', 'models', 'review-sentiment'));
     assert.ok(
       existsSync(join(DEFAULT_MODEL_URI, '..', '..', 'package.json')),
@@ -30,6 +37,7 @@ describe('loadConfig', () => {
       TFJS_BACKEND: 'wasm',
       LOG_LEVEL: 'debug',
       LOG_REVIEW_TEXT: 'true',
+      RANKINGS_URI: 's3://bucket/rankings/',
     });
     assert.deepEqual(config, {
       modelUri: 's3://bucket/models/review-sentiment/',
@@ -37,6 +45,7 @@ describe('loadConfig', () => {
       backend: 'wasm',
       logLevel: 'DEBUG',
       logReviewText: true,
+      rankingsUri: 's3://bucket/rankings/',
     });
   });
 
@@ -58,6 +67,7 @@ describe('loadConfig', () => {
       TFJS_BACKEND: 'gpu',
       LOG_LEVEL: 'verbose',
       LOG_REVIEW_TEXT: 'yes',
+      RANKINGS_URI: 'gs://bucket/rankings/',
     };
     for (const [name, value] of Object.entries(cases)) {
       assert.throws(
@@ -70,6 +80,12 @@ describe('loadConfig', () => {
       () => loadConfig({ MAX_REVIEWS: '99999999999999999999' }),
       /MAX_REVIEWS must be a positive integer/,
     );
+  });
+
+  test('in Lambda RANKINGS_URI has no default: unset means no rankings (GET /rankings/* answer 404)', () => {
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fn', MODEL_URI: 's3://bucket/m/' };
+    assert.equal(loadConfig(lambda).rankingsUri, null);
+    assert.equal(loadConfig({ ...lambda, RANKINGS_URI: 's3://bucket/r/' }).rankingsUri, 's3://bucket/r/');
   });
 
   test('in Lambda MODEL_URI is required', () => {

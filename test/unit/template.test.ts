@@ -345,7 +345,12 @@ describe('template.yaml', () => {
       Object.keys(methods).map((m) => `${m} ${path}`),
     );
     assert.deepEqual(routes.sort(), served.sort());
-    assert.deepEqual(routes.sort(), ['GET /health', 'POST /predictions']);
+    assert.deepEqual(routes.sort(), [
+      'GET /health',
+      'GET /rankings/latest',
+      'GET /rankings/{period}',
+      'POST /predictions',
+    ]);
     for (const event of all) {
       assert.equal(event.Type, 'HttpApi');
       const apiId = event.Properties.ApiId as Json;
@@ -363,12 +368,17 @@ describe('template.yaml', () => {
     });
 
     test(`the function's configuration loads with the deployed environment (${scenario} bucket)`, () => {
-      const env = environment(evaluator);
+      // The created bucket's name is only known once deployed; URIs are validated, so give it a real one.
+      const named = (text: string) => text.replaceAll('ref:ModelBucket', 'stack-model-bucket');
+      const env = Object.fromEntries(
+        Object.entries(environment(evaluator)).map(([k, v]) => [k, named(String(v))]),
+      );
       const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'review-sentiment' });
-      assert.equal(config.modelUri, `s3://${bucket}/${prefix}`);
+      assert.equal(config.modelUri, named(`s3://${bucket}/${prefix}`));
       assert.equal(config.backend, env.TFJS_BACKEND);
       assert.equal(config.logLevel, env.LOG_LEVEL);
       assert.equal(config.logReviewText, false);
+      assert.equal(config.rankingsUri, named(`s3://${bucket}/rankings/`));
     });
 
     test(`every resource and output deployed refers only to resources deployed (${scenario} bucket)`, () => {
@@ -381,7 +391,7 @@ describe('template.yaml', () => {
       }
     });
 
-    test(`the role may only read objects under the model prefix (${scenario} bucket)`, () => {
+    test(`the role may only read objects under the model and rankings prefixes (${scenario} bucket)`, () => {
       const policies = fnProps.Policies as unknown[];
       assert.ok(Array.isArray(policies) && policies.length > 0, 'Policies must list the inline policy');
       assert.equal(fnProps.Role, undefined, 'a Role would bypass these policies');
@@ -396,11 +406,17 @@ describe('template.yaml', () => {
       for (const statement of statements) {
         assert.equal(statement.Effect, 'Allow');
         assert.deepEqual([statement.Action].flat(), ['s3:GetObject']);
-        assert.deepEqual([statement.Resource].flat(), [`arn:aws:s3:::${bucket}/${prefix}*`]);
       }
-      // The URI the function reads and the ARN it may read must name the same objects.
-      const uri = String(environment(evaluator).MODEL_URI);
-      assert.equal(statements[0]?.Resource, `arn:aws:s3:::${uri.slice('s3://'.length)}*`);
+      assert.deepEqual(
+        statements.map((s) => s.Resource),
+        [`arn:aws:s3:::${bucket}/${prefix}*`, `arn:aws:s3:::${bucket}/rankings/*`],
+      );
+      // The URIs the function reads and the ARNs it may read must name the same objects.
+      const env = environment(evaluator);
+      assert.deepEqual(
+        statements.map((s) => s.Resource),
+        [env.MODEL_URI, env.RANKINGS_URI].map((uri) => `arn:aws:s3:::${String(uri).slice('s3://'.length)}*`),
+      );
     });
 
     test(`outputs name the API, the function, the bucket and MODEL_URI (${scenario} bucket)`, () => {

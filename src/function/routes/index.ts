@@ -6,6 +6,8 @@
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
 import { health } from './health.ts';
 import { predictions } from './predictions.ts';
+import { rankingsLatest } from './rankings-latest.ts';
+import { rankingsPeriod } from './rankings-period.ts';
 import type { RouteHandler } from './route.ts';
 
 export type { RouteContext, RouteHandler } from './route.ts';
@@ -13,6 +15,9 @@ export type { RouteContext, RouteHandler } from './route.ts';
 export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
   '/predictions': { POST: predictions },
   '/health': { GET: health },
+  // Before /rankings/{period}: the first template that fits a path wins.
+  '/rankings/latest': { GET: rankingsLatest },
+  '/rankings/{period}': { GET: rankingsPeriod },
 };
 
 export interface RouteMatch {
