@@ -45,12 +45,14 @@ export interface MapEvent {
 }
 
 export interface MapResult {
-  partial: string;
+  /** null for a folder marker (a key ending in "/", as the S3 console creates): nothing to read. */
+  partial: string | null;
   counts: Partial['counts'];
 }
 
 export interface ReduceEvent {
-  partials: string[];
+  /** The map results' URIs in any order; nulls (folder markers) are ignored. */
+  partials: (string | null)[];
 }
 
 export interface ReduceResult {
@@ -82,6 +84,8 @@ export function createHandlers(deps: HandlerDeps = {}) {
 
   async function map(event: MapEvent): Promise<MapResult> {
     const period = resolvePeriod(event);
+    if (event.key.endsWith('/'))
+      return { partial: null, counts: { rows: 0, scored: 0, outside_period: 0, bad: 0 } };
     const input = `s3://${event.bucket}/${event.key}`;
     const loaded = await model();
     const partial = await mapInput(input, {
@@ -101,10 +105,9 @@ export function createHandlers(deps: HandlerDeps = {}) {
   async function reduceAll(event: ReduceEvent): Promise<ReduceResult> {
     if (!Array.isArray(event?.partials))
       throw new BadRequestError('the reduce event needs {"partials": [uri, …]}');
+    const uris = event.partials.filter((uri): uri is string => typeof uri === 'string');
     const partials = await Promise.all(
-      event.partials.map(async (uri) =>
-        parsePartial(await storage.store(parentOf(uri)).get(baseOf(uri)), uri),
-      ),
+      uris.map(async (uri) => parsePartial(await storage.store(parentOf(uri)).get(baseOf(uri)), uri)),
     );
     const store = storage.store(required(env, 'RANKINGS_URI'));
     const { ranking, published } = await reduce(partials, { ...rankOptions(env), store });

@@ -84,7 +84,7 @@ describe('ranking on S3', () => {
         }),
       ),
     );
-    assert.ok(mapped.every((m) => m.partial.startsWith(`${root}/split_partials/${period}/`)));
+    assert.ok(mapped.every((m) => m.partial?.startsWith(`${root}/split_partials/${period}/`)));
     assert.equal(
       mapped.reduce((sum, m) => sum + m.counts.rows, 0),
       600,
@@ -112,8 +112,14 @@ describe('ranking on S3', () => {
       period: LAST_COMPLETE_WEEK,
       asOf,
     });
-    assert.match(mapped.partial, new RegExp(`^${root}/scheduled_partials/2014-W04/reviews\\.csv\\.all\\.`));
-    const reduced = await handlers.reduce({ partials: [mapped.partial] });
+    assert.match(
+      String(mapped.partial),
+      new RegExp(`^${root}/scheduled_partials/2014-W04/reviews\\.csv\\.all\\.`),
+    );
+    // The S3 console's folder marker is listed too; it maps to nothing and reduce skips it.
+    const marker = await handlers.map({ bucket: s3.bucket, key: 'input/', period: LAST_COMPLETE_WEEK, asOf });
+    assert.deepEqual(marker, { partial: null, counts: { rows: 0, scored: 0, outside_period: 0, bad: 0 } });
+    const reduced = await handlers.reduce({ partials: [marker.partial, mapped.partial] });
     assert.equal(reduced.period, resolvePeriod({ period: LAST_COMPLETE_WEEK, asOf }).label);
     assert.equal(await s3.storage.store(`${root}/scheduled/`).exists('2014-W04/ranking.json'), true);
   });
