@@ -1,6 +1,7 @@
 # Lambda container image of the review-sentiment function. `sam build` builds it (template.yaml
 # Metadata); by hand: docker build -t review-sentiment .
-#   builder: installs every dependency from the lockfile and bundles src/ with esbuild (dist/index.mjs).
+#   builder: installs every dependency from the lockfile and bundles src/ with esbuild (dist/index.mjs, the
+#            API; dist/ranking.mjs, the ranking job's map/reduce handlers, picked by ImageConfig.Command).
 #   runtime: the Lambda Node.js 24 image with the production dependencies, the native TensorFlow
 #            binding, the bundle and the default model, smoke-tested in place before the image exists.
 

@@ -1,5 +1,8 @@
 /**
- * Bundles the Lambda entry (src/function/index.ts) into one ESM file, dist/index.mjs, for the container image.
+ * Bundles the Lambda entries into self-contained ESM files for the container image: the API
+ * (src/function/index.ts → dist/index.mjs, the image's default CMD `index.handler`) and the ranking job's
+ * map and reduce steps (src/ranking/lambda.ts → dist/ranking.mjs; template.yaml's ImageConfig.Command
+ * picks `ranking.mapHandler` or `ranking.reduceHandler`). One image, three functions.
  *
  * Every @tensorflow/* package stays external: tfjs-node (installed only in the image) must register its
  * kernels on the SAME tfjs-core instance our code uses, and the wasm backend finds its .wasm binaries
@@ -10,6 +13,7 @@
  * Usage: node scripts/build.ts [--outdir <dir>] [--minify]
  */
 import { readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -17,6 +21,8 @@ import * as esbuild from 'esbuild';
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 export const ENTRY_POINT = join(PROJECT_ROOT, 'src', 'function', 'index.ts');
 export const OUTPUT_FILE_NAME = 'index.mjs';
+export const RANKING_ENTRY_POINT = join(PROJECT_ROOT, 'src', 'ranking', 'lambda.ts');
+export const RANKING_FILE_NAME = 'ranking.mjs';
 export const EXTERNAL_PACKAGES = ['@tensorflow/*'];
 
 /**
@@ -28,7 +34,7 @@ export const EXTERNAL_PACKAGES = ['@tensorflow/*'];
 const DYNAMIC_REQUIRE_SHIM = 'Dynamic require of "';
 
 export interface BuildOptions {
-  /** Folder that receives index.mjs and index.mjs.map; default <project>/dist. */
+  /** Folder that receives index.mjs, ranking.mjs and their source maps; default <project>/dist. */
   outdir?: string;
   entryPoint?: string;
   /**
@@ -39,7 +45,11 @@ export interface BuildOptions {
 }
 
 export interface BuildResult {
+  /** dist/index.mjs, the API handler. */
   outfile: string;
+  /** dist/ranking.mjs, the ranking job's mapHandler and reduceHandler. */
+  rankingOutfile: string;
+  /** Of index.mjs. */
   bytes: number;
   /** Project-relative paths of the bundled inputs (lets callers check what was, and was not, inlined). */
   inputs: string[];
@@ -50,10 +60,15 @@ export interface BuildResult {
 
 export function buildOptions(options: BuildOptions = {}): esbuild.BuildOptions {
   const outdir = options.outdir ?? join(PROJECT_ROOT, 'dist');
+  const name = (file: string): string => file.replace(/\.mjs$/, '');
   return {
     absWorkingDir: PROJECT_ROOT,
-    entryPoints: [options.entryPoint ?? ENTRY_POINT],
-    outfile: join(outdir, OUTPUT_FILE_NAME),
+    entryPoints: {
+      [name(OUTPUT_FILE_NAME)]: options.entryPoint ?? ENTRY_POINT,
+      [name(RANKING_FILE_NAME)]: RANKING_ENTRY_POINT,
+    },
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -72,7 +87,8 @@ export function buildOptions(options: BuildOptions = {}): esbuild.BuildOptions {
 /** Runs the build and throws an Error listing esbuild's messages when it fails. */
 export async function buildFunction(options: BuildOptions = {}): Promise<BuildResult> {
   const config = buildOptions(options);
-  const outfile = String(config.outfile);
+  const outfile = join(String(config.outdir), OUTPUT_FILE_NAME);
+  const rankingOutfile = join(String(config.outdir), RANKING_FILE_NAME);
   let result: esbuild.BuildResult<{ metafile: true }>;
   try {
     result = (await esbuild.build(config)) as esbuild.BuildResult<{ metafile: true }>;
@@ -80,23 +96,27 @@ export async function buildFunction(options: BuildOptions = {}): Promise<BuildRe
     const messages = await esbuild.formatMessages((error as esbuild.BuildFailure).errors ?? [], {
       kind: 'error',
     });
-    const entry = relative(PROJECT_ROOT, String(config.entryPoints));
-    throw new Error(`esbuild failed to bundle ${entry}:\n${messages.join('')}`, { cause: error });
+    const entries = Object.values(config.entryPoints as Record<string, string>);
+    const names = entries.map((entry) => relative(PROJECT_ROOT, entry)).join(', ');
+    throw new Error(`esbuild failed to bundle ${names}:\n${messages.join('')}`, { cause: error });
   }
-  const code = await readFile(outfile, 'utf8');
-  if (code.includes(DYNAMIC_REQUIRE_SHIM)) {
+  const codes = await Promise.all([outfile, rankingOutfile].map((file) => readFile(file, 'utf8')));
+  for (const [i, file] of [outfile, rankingOutfile].entries()) {
+    if (!codes[i]?.includes(DYNAMIC_REQUIRE_SHIM)) continue;
     throw new Error(
-      `${outfile} calls require() from a bundled CommonJS module, which throws in ESM output: make that ` +
+      `${file} calls require() from a bundled CommonJS module, which throws in ESM output: make that ` +
         "package external, or add a banner defining require with node:module's createRequire",
     );
   }
-  const output = result.metafile.outputs[relative(PROJECT_ROOT, outfile)];
-  const externalImports = (output?.imports ?? [])
-    .filter((i) => i.external && !i.path.startsWith('node:'))
+  const externalImports = [outfile, rankingOutfile]
+    .flatMap((file) => result.metafile.outputs[relative(PROJECT_ROOT, file)]?.imports ?? [])
+    // Node built-ins resolve at run time, with or without node: (csv-parse imports 'stream').
+    .filter((i) => i.external && !isBuiltin(i.path))
     .map((i) => i.path);
   return {
     outfile,
-    bytes: Buffer.byteLength(code),
+    rankingOutfile,
+    bytes: Buffer.byteLength(codes[0] ?? ''),
     inputs: Object.keys(result.metafile.inputs),
     externalImports: [...new Set(externalImports)].sort(),
     warnings: result.warnings,
@@ -120,7 +140,7 @@ async function main(): Promise<void> {
   }
   const ms = Math.round(performance.now() - started);
   console.log(
-    `built ${relative(process.cwd(), result.outfile)}: ${formatBytes(result.bytes)} from ${result.inputs.length} inputs in ${ms} ms`,
+    `built ${relative(process.cwd(), result.outfile)} (${formatBytes(result.bytes)}) and ${relative(process.cwd(), result.rankingOutfile)} from ${result.inputs.length} inputs in ${ms} ms`,
   );
   console.log(`external at run time: ${result.externalImports.join(', ') || '(none)'}`);
 }

@@ -4,8 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, messageOf } from '../errors.ts';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../model/backend.ts';
+import { parseStorageUri } from '../storage/index.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,6 +26,8 @@ export interface Config {
   logReviewText: boolean;
   /** Origins browsers may call the API from (CORS); empty: none, `*`: any. */
   corsAllowOrigins: string[];
+  /** Where the ranking job publishes (RANKINGS_URI); null: GET /rankings/* answer 404. */
+  rankingsUri: string | null;
 }
 
 export const DEFAULT_MAX_REVIEWS = 100;
@@ -67,7 +70,26 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'INFO', (value) => value.toUpperCase()),
     logReviewText: boolean(env, 'LOG_REVIEW_TEXT', false),
     corsAllowOrigins: origins(env, 'CORS_ALLOW_ORIGINS'),
+    rankingsUri: rankingsUri(env),
   };
+}
+
+/** `npm run rank -- --out runs/rankings` locally; in Lambda only what the template sets (unset: none). */
+export const DEFAULT_RANKINGS_URI = join(packageRoot(import.meta.dirname), 'runs', 'rankings');
+
+function rankingsUri(env: Env): string | null {
+  const value = present(env, 'RANKINGS_URI');
+  if (value !== undefined) {
+    try {
+      parseStorageUri(value);
+    } catch (error) {
+      throw new BadRequestError(`RANKINGS_URI is not a folder or s3:// URI: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    return value;
+  }
+  return present(env, 'AWS_LAMBDA_FUNCTION_NAME') === undefined ? DEFAULT_RANKINGS_URI : null;
 }
 
 /** Unset or empty means "use the default"; in Lambda the template must set MODEL_URI, so it is required there. */

@@ -7,6 +7,7 @@ import { defaultStorage } from '../storage/index.ts';
 import { loadConfig } from './config.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, plainLogger } from './logger.ts';
+import { createRankingsReader } from './rankings.ts';
 import { createModelService } from './service.ts';
 
 /** Lambda allows init 10 s before restarting it; past this the load simply continues into the first request. */
@@ -29,4 +30,6 @@ const initLoad = service.get().then(
 );
 await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);
 
-export const handler = createHandler({ service, config, logger });
+const rankings = createRankingsReader({ uri: config.rankingsUri, storage: defaultStorage() });
+
+export const handler = createHandler({ service, config, logger, rankings });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createNew, replace, writeFileAtomic } from '../common/atomic-write.ts';
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
-import type { StorageKind, Store } from './store.ts';
+import { type ByteRange, checkByteRange, type StorageKind, type Store } from './store.ts';
 
 export interface DirLocation {
   kind: 'dir';
@@ -132,8 +132,12 @@ export class DirStore implements Store {
     return keys.filter((key, i) => isFile[i] === true && key.startsWith(prefix)).sort();
   }
 
-  stream(key: string): Readable {
+  stream(key: string, range?: ByteRange): Readable {
     const path = this.#path(key);
+    checkByteRange(range, path);
+    const bounds = range
+      ? { start: range.start, ...(range.end === undefined ? {} : { end: range.end }) }
+      : {};
     async function* chunks(): AsyncGenerator<Uint8Array> {
       let file: Awaited<ReturnType<typeof open>>;
       try {
@@ -142,7 +146,7 @@ export class DirStore implements Store {
         throw fsError(path, error);
       }
       try {
-        yield* file.createReadStream({ autoClose: false });
+        yield* file.createReadStream({ autoClose: false, ...bounds });
       } finally {
         await file.close();
       }

@@ -9,10 +9,10 @@ import { BadRequestError } from '../errors.ts';
 import { type DirLocation, dirKind } from './dir.ts';
 import { type S3Location, s3Kind } from './s3.ts';
 import { createS3Client, type S3ClientOptions } from './s3-client.ts';
-import type { StorageContext, StorageKind, Store } from './store.ts';
+import type { ByteRange, StorageContext, StorageKind, Store } from './store.ts';
 
 export { createS3Client, S3_DEFAULTS, type S3ClientOptions } from './s3-client.ts';
-export type { Store } from './store.ts';
+export type { ByteRange, Store } from './store.ts';
 
 /** URI scheme → kind. A path without a scheme is a folder. */
 const STORAGE_KINDS = {
@@ -25,8 +25,11 @@ export type StorageLocation = S3Location | DirLocation;
 export interface Storage {
   /** A store rooted at the folder or prefix the URI names. */
   store(uri: string): Store;
-  /** A byte stream of the object the URI names (read lazily; a missing object is a stream error). */
-  stream(uri: string): Readable;
+  /**
+   * A byte stream of the object the URI names, or of an inclusive byte range of it (read lazily; a missing
+   * object is a stream error).
+   */
+  stream(uri: string, range?: ByteRange): Readable;
 }
 
 export interface StorageOptions {
@@ -66,9 +69,9 @@ export function createStorage(options: StorageOptions = {}): Storage {
       const kind = kindOf(uri);
       return kind.open(kind.parse(uri), context);
     },
-    stream: (uri) => {
+    stream: (uri, range) => {
       const { store, key } = kindOf(uri).object(uri, context);
-      return store.stream(key);
+      return store.stream(key, range);
     },
   };
 }

@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
-import type { StorageKind, Store } from './store.ts';
+import { type ByteRange, checkByteRange, type StorageKind, type Store } from './store.ts';
 
 export interface S3Location {
   kind: 's3';
@@ -188,23 +188,32 @@ export class S3Store implements Store {
     return keys.sort();
   }
 
-  stream(key: string): Readable {
+  stream(key: string, range?: ByteRange): Readable {
     const { client, bucket } = this;
     const fullKey = this.prefix + key;
     const uri = this.uriOf(key);
+    checkByteRange(range, uri);
+    const header = range && `bytes=${range.start}-${range.end ?? ''}`;
     // Lazy: the request starts when the consumer first reads, and its failure arrives as a stream error.
     async function* chunks(): AsyncGenerator<Uint8Array> {
       let body: Readable;
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: fullKey }));
+        const out = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: fullKey, ...(header ? { Range: header } : {}) }),
+        );
         body = out.Body as Readable;
       } catch (error) {
-        throw s3Error(uri, error);
+        // 416: the range starts at or past the end. Empty, as a folder's read past the end is.
+        if (header && (error as AwsErrorLike | undefined)?.$metadata?.httpStatusCode === 416) return;
+        throw s3Error(header ? `${uri} (${header})` : uri, error);
       }
       try {
         yield* body;
       } catch (error) {
         throw new UnavailableError(`${uri}: reading failed: ${describeS3Error(error)}`, { cause: error });
+      } finally {
+        // A consumer that stops early (a byte range read to its last line) releases the connection.
+        body.destroy();
       }
     }
     return Readable.from(chunks(), { objectMode: false });

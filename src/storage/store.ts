@@ -3,6 +3,7 @@
  * S3 prefix). Bundles, rankings, feedback and training data all go through it.
  */
 import type { Readable } from 'node:stream';
+import { BadRequestError } from '../errors.ts';
 
 export interface Store {
   /** The root URI, e.g. s3://bucket/models/ or /srv/models. */
@@ -22,8 +23,34 @@ export interface Store {
   hasAny(prefix: string): Promise<boolean>;
   /** Keys under `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
-  /** A byte stream of one object; the read starts on first consumption and fails as a stream error. */
-  stream(key: string): Readable;
+  /**
+   * A byte stream of one object, or of bytes `start`…`end` of it (both inclusive, as in HTTP `Range`;
+   * no `end`: to the end of the object; a range starting past the end is empty). The read starts on first
+   * consumption and fails as a stream error; a malformed range is a BadRequestError thrown at once.
+   */
+  stream(key: string, range?: ByteRange): Readable;
+}
+
+/** Inclusive byte offsets, as HTTP `Range: bytes=start-end`; no `end` reads to the end of the object. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/** Checks a range before any I/O: integers, 0 <= start <= end. */
+export function checkByteRange(range: ByteRange | undefined, uri: string): ByteRange | undefined {
+  if (range === undefined) return undefined;
+  const { start, end } = range;
+  const ok =
+    Number.isSafeInteger(start) &&
+    start >= 0 &&
+    (end === undefined || (Number.isSafeInteger(end) && end >= start));
+  if (!ok) {
+    throw new BadRequestError(
+      `${uri}: byte range ${JSON.stringify(range)} is not integers 0 <= start <= end (end inclusive, optional)`,
+    );
+  }
+  return range;
 }
 
 /** Clients a storage kind may need, made once per Storage and only when first used. */

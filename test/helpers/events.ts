@@ -93,6 +93,21 @@ function problem(
   };
 }
 
+/** The stored ranking.json of `period`, as the job wrote it, with the documented cache lifetime. */
+function ranking(period: string, maxAge: number): EventExpectation {
+  return {
+    status: 200,
+    check: (response) => {
+      assert.equal(header(response, 'content-type'), 'application/json');
+      assert.equal(header(response, 'cache-control'), `public, max-age=${maxAge}`);
+      assert.equal(header(response, 'content-location'), `/rankings/${period}`);
+      const body = JSON.parse(response.body) as { period: { label: string }; top: unknown[] };
+      assert.equal(body.period.label, period);
+      assert.equal(body.top.length, 5);
+    },
+  };
+}
+
 function health(): EventExpectation {
   return {
     status: 200,
@@ -168,6 +183,11 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'openapi.json': openapi(),
   'preflight-predictions.json': preflight(),
   'preflight-disallowed-origin.json': preflight(),
+  // test/unit/function-handler-events.test.ts publishes 2014-W04 and 2014-W05.
+  'rankings-latest.json': ranking('2014-W05', 60),
+  'rankings-period.json': ranking('2014-W04', 3600),
+  'error-ranking-not-found.json': problem(404),
+  'error-ranking-bad-period.json': problem(400),
   'error-malformed-json.json': problem(400),
   'error-missing-body.json': problem(400),
   'error-not-an-array.json': problem(422, ['/reviews', '/text']),

@@ -83,6 +83,17 @@ describe('esbuild bundle of the Lambda entry', () => {
     assert.match(code, /^export\s*\{[^}]*\bhandler\b/m);
   });
 
+  test('ranking.mjs beside it exports the map and reduce handlers ImageConfig.Command names', async () => {
+    assert.equal(build.rankingOutfile, join(taskRoot, 'ranking.mjs'));
+    assert.ok(existsSync(`${build.rankingOutfile}.map`), 'no source map');
+    const ranking = (await import(pathToFileURL(build.rankingOutfile).href)) as Record<string, unknown>;
+    assert.equal(typeof ranking.mapHandler, 'function');
+    assert.equal(typeof ranking.reduceHandler, 'function');
+    // Importing it starts nothing (no model load, no client) until a handler runs.
+    const reduce = ranking.reduceHandler as (event: unknown) => Promise<unknown>;
+    await assert.rejects(reduce({}), /needs \{"partials"/);
+  });
+
   test('the bundle imports and its handler answers GET /health (payload 2.0) with the model loaded', async () => {
     process.env.MODEL_URI = modelRoot;
     process.env.LOG_LEVEL = 'WARN';

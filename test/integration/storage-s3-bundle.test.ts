@@ -13,7 +13,7 @@ import { MANIFEST_FILE, TOKENIZER_FILE } from '../../src/bundle/manifest.ts';
 import { publishBundle } from '../../src/bundle/publish.ts';
 import { loadBundle } from '../../src/bundle/read.ts';
 import { WEIGHTS_FILE } from '../../src/bundle/serialize.ts';
-import { NotFoundError, UnavailableError } from '../../src/errors.ts';
+import { BadRequestError, NotFoundError, UnavailableError } from '../../src/errors.ts';
 import { createModelService, type ModelService } from '../../src/function/service.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { buildScorer } from '../../src/model/build.ts';
@@ -95,6 +95,26 @@ describe('bundles on S3', () => {
     await assert.rejects(
       text(s3.storage.stream(`s3://${s3.bucket}/data/missing.csv`)),
       (e: unknown) => e instanceof NotFoundError && e.message.includes(`s3://${s3.bucket}/data/missing.csv`),
+    );
+  });
+
+  test('byte ranges map to GetObject Range: inclusive, open-ended, past the end empty', async () => {
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: s3.bucket, Key: 'data/digits.txt', Body: '0123456789' }),
+    );
+    const uri = `s3://${s3.bucket}/data/digits.txt`;
+    assert.equal(await text(s3.storage.stream(uri, { start: 2, end: 5 })), '2345');
+    assert.equal(await text(s3.storage.stream(uri, { start: 7 })), '789');
+    // (bytes=0-0 is one byte on S3; s3rver reads an end of 0 as "to the end", so it is not asserted here.)
+    assert.equal(await text(s3.storage.stream(uri, { start: 0, end: 1 })), '01');
+    assert.equal(await text(s3.storage.stream(uri, { start: 8, end: 100 })), '89');
+    assert.equal(await text(s3.storage.stream(uri, { start: 10 })), '');
+    const store = s3.storage.store(`s3://${s3.bucket}/data/`);
+    assert.equal(await text(store.stream('digits.txt', { start: 9 })), '9');
+    assert.throws(() => store.stream('digits.txt', { start: 3, end: 2 }), BadRequestError);
+    await assert.rejects(
+      text(s3.storage.stream(`s3://${s3.bucket}/data/missing.csv`, { start: 1 })),
+      NotFoundError,
     );
   });
 

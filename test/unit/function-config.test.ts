@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BadRequestError } from '../../src/errors.ts';
-import { DEFAULT_MODEL_URI, defaultMaxBodyBytes, loadConfig } from '../../src/function/config.ts';
+import {
+  DEFAULT_MODEL_URI,
+  DEFAULT_RANKINGS_URI,
+  defaultMaxBodyBytes,
+  loadConfig,
+} from '../../src/function/config.ts';
 
 describe('loadConfig', () => {
   test('defaults: the repo bundle folder, published limits, auto backend, INFO, no review text', () => {
@@ -14,7 +19,9 @@ describe('loadConfig', () => {
       logLevel: 'INFO',
       logReviewText: false,
       corsAllowOrigins: [],
+      rankingsUri: DEFAULT_RANKINGS_URI,
     });
+    assert.equal(DEFAULT_RANKINGS_URI, join(import.meta.dirname, '..', '..', 'runs', 'rankings'));
     assert.equal(DEFAULT_MODEL_URI, join(import.meta.dirname, '..', '..', 'models', 'review-sentiment'));
     assert.ok(
       existsSync(join(DEFAULT_MODEL_URI, '..', '..', 'package.json')),
@@ -32,6 +39,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       LOG_REVIEW_TEXT: 'true',
       CORS_ALLOW_ORIGINS: 'https://shop.example.com, http://localhost:5173,https://*.example.org',
+      RANKINGS_URI: 's3://bucket/rankings/',
     });
     assert.deepEqual(config, {
       modelUri: 's3://bucket/models/review-sentiment/',
@@ -40,6 +48,7 @@ describe('loadConfig', () => {
       logLevel: 'DEBUG',
       logReviewText: true,
       corsAllowOrigins: ['https://shop.example.com', 'http://localhost:5173', 'https://*.example.org'],
+      rankingsUri: 's3://bucket/rankings/',
     });
   });
 
@@ -62,6 +71,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'verbose',
       LOG_REVIEW_TEXT: 'yes',
       CORS_ALLOW_ORIGINS: 'https://shop.example.com/',
+      RANKINGS_URI: 'gs://bucket/rankings/',
     };
     for (const [name, value] of Object.entries(cases)) {
       assert.throws(
@@ -81,6 +91,12 @@ describe('loadConfig', () => {
       () => loadConfig({ MAX_REVIEWS: '99999999999999999999' }),
       /MAX_REVIEWS must be a positive integer/,
     );
+  });
+
+  test('in Lambda RANKINGS_URI has no default: unset means no rankings (GET /rankings/* answer 404)', () => {
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fn', MODEL_URI: 's3://bucket/m/' };
+    assert.equal(loadConfig(lambda).rankingsUri, null);
+    assert.equal(loadConfig({ ...lambda, RANKINGS_URI: 's3://bucket/r/' }).rankingsUri, 's3://bucket/r/');
   });
 
   test('in Lambda MODEL_URI is required', () => {

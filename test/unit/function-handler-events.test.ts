@@ -11,9 +11,11 @@ import { createHandler, type Handler } from '../../src/function/handler.ts';
 import type { ApiGatewayEvent } from '../../src/function/http/event.ts';
 import type { Problem } from '../../src/function/http/problems.ts';
 import { createLogger } from '../../src/function/logger.ts';
+import { createRankingsReader } from '../../src/function/rankings.ts';
 import { createModelService, type LoadedModel, type ModelService } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
+import { DirStore } from '../../src/storage/dir.ts';
 import {
   EVENT_EXPECTATIONS,
   type EventJson,
@@ -21,6 +23,7 @@ import {
   loadEvent,
   reviewsOf,
 } from '../helpers/events.ts';
+import { publishTestRanking } from '../helpers/ranking.ts';
 import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
 
 type LogLine = Record<string, unknown>;
@@ -57,6 +60,9 @@ before(async () => {
     TFJS_BACKEND: 'cpu',
     CORS_ALLOW_ORIGINS: 'https://shop.example.com',
   });
+  const rankings = new DirStore(join(root, 'rankings'));
+  await publishTestRanking(rankings, '2014-W04');
+  await publishTestRanking(rankings, '2014-W05');
 });
 
 after(async () => {
@@ -75,7 +81,8 @@ describe('every event file through the middy chain', async () => {
   before(async () => {
     const service = readyService();
     loaded = await service.get();
-    handler = createHandler({ service, config, logger: capturedLogger().logger });
+    const rankings = createRankingsReader({ uri: join(root, 'rankings') });
+    handler = createHandler({ service, config, logger: capturedLogger().logger, rankings });
   });
 
   test('each event file has an expectation, and each expectation a file', () => {

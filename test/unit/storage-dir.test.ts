@@ -124,6 +124,32 @@ describe('openStream (local)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('byte ranges: inclusive start and end, open end, past the end is empty, bad ranges refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'range-stream-'));
+    try {
+      const path = join(dir, 'digits.txt');
+      await writeFile(path, '0123456789');
+      const storage = defaultStorage();
+      assert.equal(await text(storage.stream(path, { start: 2, end: 5 })), '2345');
+      assert.equal(await text(storage.stream(path, { start: 7 })), '789');
+      assert.equal(await text(storage.stream(path, { start: 0, end: 0 })), '0');
+      assert.equal(await text(storage.stream(path, { start: 8, end: 100 })), '89');
+      assert.equal(await text(storage.stream(path, { start: 10 })), '');
+      assert.equal(await text(new DirStore(dir).stream('digits.txt', { start: 9 })), '9');
+      for (const range of [
+        { start: -1 },
+        { start: 5, end: 4 },
+        { start: 1.5 },
+        { start: 0, end: Number.NaN },
+      ]) {
+        assert.throws(() => storage.stream(path, range), BadRequestError, JSON.stringify(range));
+      }
+      await assert.rejects(text(storage.stream(join(dir, 'nope.txt'), { start: 1 })), NotFoundError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** Edits one file of a bundle and re-signs the manifest, so only the intended inconsistency remains. */

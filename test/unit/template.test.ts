@@ -8,8 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { type CollectionTag, parse, type ScalarTag } from 'yaml';
+import { RANKING_FILE_NAME } from '../../scripts/build.ts';
 import { loadConfig } from '../../src/function/config.ts';
 import { ROUTES } from '../../src/function/routes/index.ts';
+import { LAST_COMPLETE_WEEK } from '../../src/ranking/lambda.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const FUNCTION = 'ReviewScoringFunction';
@@ -362,7 +364,14 @@ describe('template.yaml', () => {
       Object.keys(methods).map((m) => `${m} ${path}`),
     );
     assert.deepEqual(routes.map((r) => r.RouteKey).sort(), served.sort());
-    assert.deepEqual(served.sort(), ['GET /', 'GET /health', 'GET /openapi.json', 'POST /predictions']);
+    assert.deepEqual(served.sort(), [
+      'GET /',
+      'GET /health',
+      'GET /openapi.json',
+      'GET /rankings/latest',
+      'GET /rankings/{period}',
+      'POST /predictions',
+    ]);
     assert.equal(
       Object.values(fnProps.Events ?? {}).length,
       0,
@@ -505,12 +514,17 @@ describe('template.yaml', () => {
     });
 
     test(`the function's configuration loads with the deployed environment (${scenario} bucket)`, () => {
-      const env = environment(evaluator);
+      // The created bucket's name is only known once deployed; URIs are validated, so give it a real one.
+      const named = (text: string) => text.replaceAll('ref:ModelBucket', 'stack-model-bucket');
+      const env = Object.fromEntries(
+        Object.entries(environment(evaluator)).map(([k, v]) => [k, named(String(v))]),
+      );
       const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'review-sentiment' });
-      assert.equal(config.modelUri, `s3://${bucket}/${prefix}`);
+      assert.equal(config.modelUri, named(`s3://${bucket}/${prefix}`));
       assert.equal(config.backend, env.TFJS_BACKEND);
       assert.equal(config.logLevel, env.LOG_LEVEL);
       assert.equal(config.logReviewText, false);
+      assert.equal(config.rankingsUri, named(`s3://${bucket}/rankings/`));
     });
 
     test(`every resource and output deployed refers only to resources deployed (${scenario} bucket)`, () => {
@@ -523,7 +537,7 @@ describe('template.yaml', () => {
       }
     });
 
-    test(`the role may only read objects under the model prefix (${scenario} bucket)`, () => {
+    test(`the role may only read objects under the model and rankings prefixes (${scenario} bucket)`, () => {
       const policies = fnProps.Policies as unknown[];
       assert.ok(Array.isArray(policies) && policies.length > 0, 'Policies must list the inline policy');
       assert.equal(fnProps.Role, undefined, 'a Role would bypass these policies');
@@ -538,11 +552,17 @@ describe('template.yaml', () => {
       for (const statement of statements) {
         assert.equal(statement.Effect, 'Allow');
         assert.deepEqual([statement.Action].flat(), ['s3:GetObject']);
-        assert.deepEqual([statement.Resource].flat(), [`arn:aws:s3:::${bucket}/${prefix}*`]);
       }
-      // The URI the function reads and the ARN it may read must name the same objects.
-      const uri = String(environment(evaluator).MODEL_URI);
-      assert.equal(statements[0]?.Resource, `arn:aws:s3:::${uri.slice('s3://'.length)}*`);
+      assert.deepEqual(
+        statements.map((s) => s.Resource),
+        [`arn:aws:s3:::${bucket}/${prefix}*`, `arn:aws:s3:::${bucket}/rankings/*`],
+      );
+      // The URIs the function reads and the ARNs it may read must name the same objects.
+      const env = environment(evaluator);
+      assert.deepEqual(
+        statements.map((s) => s.Resource),
+        [env.MODEL_URI, env.RANKINGS_URI].map((uri) => `arn:aws:s3:::${String(uri).slice('s3://'.length)}*`),
+      );
     });
 
     test(`outputs name the API, the function, the bucket and MODEL_URI (${scenario} bucket)`, () => {
@@ -636,3 +656,210 @@ function walk(
     walk(value, visit, scope);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The weekly ranking: functions, state machine (definition file + substitutions), schedule, IAM.
+
+describe('template.yaml: the weekly ranking', () => {
+  const evaluator = SCENARIOS.existing;
+  const bucket = 'team-models';
+  const props = (id: string): Json => {
+    const resource = resources[id] as Json | undefined;
+    assert.ok(resource, `no resource ${id}`);
+    return evaluator.eval(resource.Properties) as Json;
+  };
+  const statements = (policies: unknown): Json[] =>
+    (policies as { Statement: Json[] }[]).flatMap((p) => p.Statement);
+  const machine = resources.RankingStateMachine as Json;
+  const machineProps = props('RankingStateMachine');
+  const substitutions = machineProps.DefinitionSubstitutions as Record<string, string | number>;
+  const definitionText = readFileSync(join(ROOT, String(machineProps.DefinitionUri)), 'utf8');
+  // What CloudFormation does with DefinitionSubstitutions: replace ${Name} in the text, then parse.
+  const definition = JSON.parse(
+    definitionText.replace(/\$\{(\w+)\}/g, (_, name: string) => String(substitutions[name])),
+  ) as { StartAt: string; States: Record<string, Json> };
+  const states = definition.States;
+  const map = states['Score input objects'] as Json;
+  const processor = map.ItemProcessor as {
+    ProcessorConfig: Json;
+    StartAt: string;
+    States: Record<string, Json>;
+  };
+  const child = processor.States[processor.StartAt] as Json;
+  const reduce = states['Merge and publish'] as Json;
+  const LAMBDA_ERRORS = [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ];
+
+  test('the definition file is valid JSON before substitution, and uses exactly the substitutions given', () => {
+    assert.equal(machine.Type, 'AWS::Serverless::StateMachine');
+    assert.doesNotThrow(() => JSON.parse(definitionText));
+    const used = new Set([...definitionText.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
+    assert.deepEqual([...used].sort(), Object.keys(substitutions).sort());
+  });
+
+  test('states: default period, settings, a Distributed Map over the input objects, then reduce', () => {
+    assert.equal(definition.StartAt, 'Period given?');
+    const nexts = (state: Json): string[] => [
+      ...((state.Choices as Json[] | undefined) ?? []).map((c) => String(c.Next)),
+      ...[state.Default, state.Next].filter((n): n is string => typeof n === 'string'),
+    ];
+    const seen = new Set<string>();
+    const visit = (name: string): void => {
+      if (seen.has(name)) return;
+      assert.ok(states[name], `${name} is not a state`);
+      seen.add(name);
+      for (const next of nexts(states[name] as Json)) visit(next);
+    };
+    visit(definition.StartAt);
+    assert.deepEqual([...seen].sort(), Object.keys(states).sort(), 'every state is reachable');
+    assert.equal(states['Last complete week']?.Result, LAST_COMPLETE_WEEK);
+    assert.equal(map.Type, 'Map');
+    assert.equal(map.Next, 'Merge and publish');
+    assert.equal(reduce.End, true);
+  });
+
+  test('the map reads the input prefix with listObjectsV2 and runs one child per object', () => {
+    assert.deepEqual(processor.ProcessorConfig, { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    assert.deepEqual(map.ItemReader, {
+      Resource: 'arn:aws:states:::s3:listObjectsV2',
+      Parameters: { Bucket: bucket, Prefix: 'reviews/' },
+    });
+    assert.deepEqual(map.ItemSelector, {
+      bucket,
+      'key.$': '$$.Map.Item.Value.Key',
+      'period.$': '$.period',
+      // One timestamp for every child, so they agree on "the last complete week".
+      'asOf.$': '$$.Execution.StartTime',
+    });
+    // The concurrency parameter reaches MaxConcurrencyPath as a number.
+    assert.equal(map.MaxConcurrencyPath, '$.settings.maxConcurrency');
+    assert.deepEqual(states.Settings?.Parameters, { 'maxConcurrency.$': "States.StringToJson('40')" });
+    assert.equal(states.Settings?.ResultPath, '$.settings');
+    assert.equal(map.ToleratedFailurePercentage, 0);
+  });
+
+  test('children invoke the map function, reduce the reduce function, wired through substitutions', () => {
+    for (const [task, fn] of [
+      [child, 'RankingMapFunction'],
+      [reduce, 'RankingReduceFunction'],
+    ] as const) {
+      assert.equal(task.Type, 'Task');
+      assert.equal(task.Resource, 'arn:aws:states:::lambda:invoke');
+      assert.equal((task.Parameters as Json).FunctionName, `getatt:${fn}.Arn`);
+    }
+    assert.deepEqual(child.Parameters, { FunctionName: 'getatt:RankingMapFunction.Arn', 'Payload.$': '$' });
+    // The map result keeps only each partial's URI; reduce gets them all.
+    assert.deepEqual(child.ResultSelector, { 'partial.$': '$.Payload.partial' });
+    assert.equal(map.ResultPath, '$.mapped');
+    assert.deepEqual((reduce.Parameters as Json).Payload, { 'partials.$': '$.mapped[*].partial' });
+  });
+
+  test('every Lambda task retries Lambda service errors with exponential backoff', () => {
+    for (const task of [child, reduce]) {
+      const retriers = task.Retry as Json[];
+      const lambda = retriers.find((r) =>
+        LAMBDA_ERRORS.every((e) => (r.ErrorEquals as string[]).includes(e)),
+      );
+      assert.ok(lambda, 'no retrier for the Lambda service errors');
+      assert.ok(Number(lambda.MaxAttempts) >= 3);
+      assert.ok(Number(lambda.BackoffRate) > 1);
+      assert.ok(Number(lambda.IntervalSeconds) >= 1);
+      // The function's own transient failure (storage) is retried too, never bad input.
+      const own = retriers.flatMap((r) => r.ErrorEquals as string[]);
+      assert.ok(own.includes('UnavailableError'));
+      assert.ok(!own.includes('States.ALL') && !own.includes('BadRequestError'));
+    }
+  });
+
+  test('both functions are the same image with the ranking entry, and the handlers exist', async () => {
+    const api = fn.Metadata as Json;
+    const lambda = await import('../../src/ranking/lambda.ts');
+    for (const [id, handler] of [
+      ['RankingMapFunction', 'mapHandler'],
+      ['RankingReduceFunction', 'reduceHandler'],
+    ] as const) {
+      const resource = resources[id] as Json;
+      assert.deepEqual(resource.Metadata, api, `${id} builds the same image`);
+      const p = props(id);
+      assert.equal(p.PackageType, 'Image');
+      assert.deepEqual((p.ImageConfig as Json).Command, [
+        `${RANKING_FILE_NAME.replace(/\.mjs$/, '')}.${handler}`,
+      ]);
+      assert.equal(typeof lambda[handler], 'function');
+      assert.ok(Number(p.Timeout) <= 900);
+    }
+  });
+
+  test('environments: the same model as the API, partials handed from map to reduce, rankings the API reads', () => {
+    const api = environment(evaluator);
+    const mapEnv = (props('RankingMapFunction').Environment as Json).Variables as Json;
+    const reduceEnv = (props('RankingReduceFunction').Environment as Json).Variables as Json;
+    assert.equal(mapEnv.MODEL_URI, api.MODEL_URI);
+    assert.equal(mapEnv.RANKING_PARTIALS_URI, `s3://${bucket}/ranking-partials/`);
+    assert.equal(reduceEnv.RANKINGS_URI, api.RANKINGS_URI);
+  });
+
+  test('least privilege: each function, the state machine and the scheduler get only what they use', () => {
+    const arn = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
+    const model = 'models/review-sentiment/20261121T214500Z-3f2a9c1b/*';
+    const grants = (p: unknown) => statements(p).map((s) => [[s.Action].flat(), [s.Resource].flat()]);
+    assert.deepEqual(grants(props('RankingMapFunction').Policies), [
+      [['s3:GetObject'], [arn('reviews/*'), arn(model)]],
+      [['s3:PutObject'], [arn('ranking-partials/*')]],
+    ]);
+    assert.deepEqual(grants(props('RankingReduceFunction').Policies), [
+      [['s3:GetObject'], [arn('ranking-partials/*')]],
+      [['s3:GetObject', 's3:PutObject'], [arn('rankings/*')]],
+    ]);
+    const name = 'review-sentiment-ranking';
+    assert.equal(machineProps.Name, name);
+    const sm = statements(machineProps.Policies);
+    assert.deepEqual(grants(machineProps.Policies), [
+      [
+        ['lambda:InvokeFunction'],
+        [
+          'getatt:RankingMapFunction.Arn',
+          'getatt:RankingMapFunction.Arn:*',
+          'getatt:RankingReduceFunction.Arn',
+          'getatt:RankingReduceFunction.Arn:*',
+        ],
+      ],
+      [['s3:ListBucket'], [`arn:aws:s3:::${bucket}`]],
+      [['states:StartExecution'], [`arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`]],
+      [
+        ['states:DescribeExecution', 'states:StopExecution'],
+        [`arn:aws:states:eu-west-1:123456789012:execution:${name}/*`],
+      ],
+    ]);
+    assert.deepEqual(sm[1]?.Condition, { StringLike: { 's3:prefix': 'reviews/*' } });
+    for (const s of sm) assert.equal(s.Effect, 'Allow');
+  });
+
+  test('EventBridge Scheduler starts the state machine weekly (Monday 03:00 UTC by default)', () => {
+    const schedule = resources.RankingScheduleEntry as Json;
+    assert.equal(schedule.Type, 'AWS::Scheduler::Schedule');
+    const p = props('RankingScheduleEntry');
+    assert.equal((parameters.RankingSchedule as Json).Default, 'cron(0 3 ? * MON *)');
+    assert.equal(p.ScheduleExpression, 'cron(0 3 ? * MON *)');
+    assert.equal(p.ScheduleExpressionTimezone, 'UTC');
+    assert.equal(p.State, 'ENABLED');
+    const target = p.Target as Json;
+    assert.equal(target.Arn, 'ref:RankingStateMachine');
+    assert.equal(target.RoleArn, 'getatt:RankingSchedulerRole.Arn');
+    assert.deepEqual(JSON.parse(String(target.Input)), { period: LAST_COMPLETE_WEEK });
+    const role = props('RankingSchedulerRole');
+    const trust = statements([role.AssumeRolePolicyDocument]);
+    assert.deepEqual(trust[0]?.Principal, { Service: 'scheduler.amazonaws.com' });
+    const allowed = (role.Policies as { PolicyDocument: Json }[]).flatMap((p) =>
+      statements([p.PolicyDocument]),
+    );
+    assert.deepEqual(
+      allowed.map((s) => [s.Action, s.Resource]),
+      [['states:StartExecution', 'ref:RankingStateMachine']],
+    );
+  });
+});

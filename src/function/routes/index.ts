@@ -9,6 +9,8 @@ import { openapi } from './openapi.ts';
 import { page } from './page.ts';
 import { predictions } from './predictions.ts';
 import { preflight } from './preflight.ts';
+import { rankingsLatest } from './rankings-latest.ts';
+import { rankingsPeriod } from './rankings-period.ts';
 import type { RouteHandler } from './route.ts';
 
 export type { RouteContext, RouteHandler } from './route.ts';
@@ -18,6 +20,9 @@ export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandle
   '/health': { GET: health },
   '/openapi.json': { GET: openapi },
   '/': { GET: page },
+  // Before /rankings/{period}: the first template that fits a path wins.
+  '/rankings/latest': { GET: rankingsLatest },
+  '/rankings/{period}': { GET: rankingsPeriod },
 };
 
 export interface RouteMatch {

@@ -4,12 +4,15 @@ import type { Config } from '../config.ts';
 import type { HttpRequest } from '../http/event.ts';
 import type { RequestContext } from '../http/middlewares.ts';
 import type { HttpResponse } from '../http/responses.ts';
+import type { RankingsReader } from '../rankings.ts';
 import type { ModelService } from '../service.ts';
 
 export interface HandlerDependencies {
   service: ModelService;
   config: Pick<Config, 'limits' | 'logReviewText' | 'corsAllowOrigins'>;
   logger: Logger;
+  /** Published rankings (GET /rankings/*); absent: those routes answer 404. */
+  rankings?: RankingsReader;
 }
 
 export interface RouteContext {
