@@ -53,6 +53,28 @@ describe('toHttpRequest', () => {
     assert.equal(request.method, 'GET');
   });
 
+  test('runs of slashes cost linear time: a 1M-slash path is cleaned within 250 ms', async () => {
+    const event = await loadEvent('health.json');
+    const run = '/'.repeat(1_000_000);
+    // Slashes before a non-slash made `/\/+$/` retry from every slash: 50k of them took ~4 s.
+    const cases: [string, string][] = [
+      [`${run}x`, `${run}x`],
+      [`/a${run}b`, `/a${run}b`],
+      [`/health${run}`, '/health'],
+      [run, '/'],
+    ];
+    for (const [rawPath, path] of cases) {
+      event.rawPath = rawPath;
+      const started = performance.now();
+      const request = toHttpRequest(event, 'x', LIMIT);
+      const meta = requestMeta({ httpMethod: 'GET', path: rawPath });
+      const ms = performance.now() - started;
+      assert.equal(request.path, path);
+      assert.equal(meta.path, path);
+      assert.ok(ms < 250, `${rawPath.length}-character path took ${ms.toFixed(0)} ms`);
+    }
+  });
+
   test('base64 bodies are decoded', async () => {
     const event = await loadEvent('predictions-base64.json');
     const request = toHttpRequest(event, 'x', LIMIT);
