@@ -6,6 +6,7 @@
  */
 
 import type { FieldError } from '../../errors.ts';
+import { isBlank } from '../../text/invisible.ts';
 import type { Review } from '../../text/review.ts';
 import type { Limits } from '../config.ts';
 import { invalidReviews } from './problems.ts';
@@ -49,7 +50,7 @@ function locateList(body: unknown): { list?: unknown[]; pointer: string; errors:
 }
 
 /**
- * An empty or whitespace-only review is refused (the lead's decision): there is no text to score. A
+ * An empty review, or one of invisible characters only, is refused (the lead's decision): there is no text to score. A
  * non-empty review whose words are all unknown to the model is accepted and scored; its prediction has
  * `tokens: 0` (the model's no-information output), which the client can see.
  */
@@ -88,7 +89,8 @@ function reviewProblems(item: unknown, pointer: string, maxChars: number): Field
 
 /** The text of a review: non-empty and within the limit. */
 function textProblems(text: string, pointer: string, what: string, maxChars: number): FieldError[] {
-  if (text.trim().length === 0) return [{ pointer, detail: `${what} is empty` }];
+  // Zero-width, control and Unicode space characters are as empty as "" (src/text/invisible.ts).
+  if (isBlank(text)) return [{ pointer, detail: `${what} is empty` }];
   const chars = charsOverLimit(text, maxChars);
   if (chars === undefined) return [];
   return [{ pointer, detail: `${what} has ${chars} characters; at most ${maxChars} are allowed` }];
