@@ -117,6 +117,21 @@ export function unsupportedContentEncoding(coding: string, accepted: readonly st
   );
 }
 
+/** Said by the HTTP server itself (the local one; API Gateway has its own), before any route runs. */
+export function headerFieldsTooLarge(maxBytes: number): BadRequestError {
+  return new BadRequestError(
+    `the request line and headers exceed ${maxBytes} bytes`,
+    problem({ status: 431, slug: 'header-fields-too-large', title: 'Request header fields too large' }),
+  );
+}
+
+export function requestTimeout(): BadRequestError {
+  return new BadRequestError(
+    'the request did not arrive in time',
+    problem({ status: 408, slug: 'request-timeout', title: 'Request timeout' }),
+  );
+}
+
 export function unsupportedMediaType(contentType: string): BadRequestError {
   return new BadRequestError(
     `content-type ${JSON.stringify(contentType)} is not accepted; send application/json (UTF-8)`,
