@@ -122,7 +122,12 @@ export const FLAGS: readonly Flag[] = [
   ]),
   F('backend', 'string', 'Runtime', 'TensorFlow.js backend', BACKEND_PREFERENCES),
   F('checkpointDir', 'string', 'Runtime', 'checkpoint each epoch here (default <report-dir>/checkpoint)'),
-  F('resume', 'boolean', 'Runtime', 'continue from the checkpoint after an interruption'),
+  F(
+    'resume',
+    'boolean',
+    'Runtime',
+    'continue from the checkpoint after an interruption (run the same command with --resume added)',
+  ),
   F(
     'out',
     'string',
@@ -130,7 +135,12 @@ export const FLAGS: readonly Flag[] = [
     'publish the bundle: a folder or s3://bucket/prefix/ (a new version under it)',
   ),
   F('name', 'string', 'Publish', 'model name in the manifest'),
-  F('reportDir', 'string', 'Publish', 'where metrics.json and report.html go (default runs/<version>)'),
+  F(
+    'reportDir',
+    'string',
+    'Publish',
+    'where metrics.json, report.html and the checkpoint go (default runs/<name>-<settings hash>)',
+  ),
   F('endpointUrl', 'string', 'Publish', 'S3-compatible endpoint for s3:// URIs (e.g. http://127.0.0.1:4569)'),
   F('region', 'string', 'Publish', 'S3 region (default from the AWS environment)'),
 ];
@@ -267,34 +277,44 @@ function validate(c: TrainConfig): TrainConfig {
   check(c.learningRate > 0, '--learning-rate must be > 0');
   check(c.validationSplit > 0 && c.validationSplit < 0.5, '--validation-split must be in (0, 0.5)');
   check(c.limit === null || c.limit >= 10, '--limit must be at least 10 rows');
-  check(
-    !c.resume || c.checkpointDir !== null || c.reportDir !== null,
-    '--resume needs --checkpoint-dir or --report-dir',
-  );
   return c;
 }
 
+/** Flags in one column padded to the longest, so every help text starts at the same place. */
 export function helpText(): string {
+  const rows: [string, string][] = [
+    ['--preset NAME', 'settings preset: original, improved (default original)'],
+  ];
+  let group = '';
+  const groups: [number, string][] = [];
+  for (const flag of FLAGS) {
+    if (flag.group !== group) {
+      group = flag.group;
+      groups.push([rows.length, `${group}:`]);
+    }
+    const arg = flag.kind === 'boolean' ? '' : flag.choices ? ' NAME' : ' VALUE';
+    const fallback = ORIGINAL_DEFAULTS[flag.key as keyof typeof ORIGINAL_DEFAULTS];
+    const shown =
+      fallback === null || fallback === undefined || fallback === false ? '' : ` (default ${fallback})`;
+    // Choices go in the help text: as the argument they made the name column ~50 characters wide.
+    const choices = flag.choices ? `: ${flag.choices.join(', ')}` : '';
+    rows.push([`--${kebab(flag.key)}${arg}`, flag.help + choices + shown]);
+  }
+  rows.push(['--help', 'this text']);
+  groups.push([rows.length - 1, '']);
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   const lines = [
     'Usage: npm run train -- --data <csv|s3://…> [--test <csv|s3://…>] [--out <dir|s3://…>] [options]',
     '',
     'Fits the review-sentiment LSTM, evaluates it, writes metrics.json + report.html and publishes a bundle.',
     'Defaults reproduce the original design; --preset improved uses the settings of the committed model.',
+    'Ctrl-C stops at the next batch keeping the last epoch checkpoint; the same command with --resume goes on.',
     '',
-    '  --preset NAME                 original (default) or improved',
   ];
-  let group = '';
-  for (const flag of FLAGS) {
-    if (flag.group !== group) {
-      group = flag.group;
-      lines.push('', `${group}:`);
-    }
-    const arg = flag.kind === 'boolean' ? '' : flag.choices ? ` ${flag.choices.join('|')}` : ' VALUE';
-    const fallback = ORIGINAL_DEFAULTS[flag.key as keyof typeof ORIGINAL_DEFAULTS];
-    const shown =
-      fallback === null || fallback === undefined || fallback === false ? '' : ` (default ${fallback})`;
-    lines.push(`  --${kebab(flag.key)}${arg}`.padEnd(32) + flag.help + shown);
-  }
-  lines.push('', '  --help                        this text', '');
+  rows.forEach(([name, help], i) => {
+    for (const [at, title] of groups) if (at === i) lines.push('', ...(title ? [title] : []));
+    lines.push(`  ${name.padEnd(width)}${help}`);
+  });
+  lines.push('');
   return lines.join('\n');
 }

@@ -136,6 +136,18 @@ export interface TrainDependencies {
   log?: Log;
   /** Where the progress bar goes; by default stderr. */
   progress?: ProgressSink;
+  /** Aborting stops training at the next batch and rejects with TrainingInterrupted. */
+  signal?: AbortSignal;
+}
+
+/** Training was stopped by `signal`; the last completed epoch (if any) is checkpointed in `checkpointDir`. */
+export class TrainingInterrupted extends Error {
+  readonly checkpointDir: string;
+  constructor(checkpointDir: string, options: { cause: unknown }) {
+    super(`training interrupted; checkpoints are in ${checkpointDir}`, options);
+    this.name = 'TrainingInterrupted';
+    this.checkpointDir = checkpointDir;
+  }
 }
 
 export async function train(config: TrainConfig, deps: TrainDependencies = {}): Promise<TrainResult> {
@@ -167,6 +179,7 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   const trainCounts = labelCounts(fitData.labels, labels.length);
   const architecture = architectureOf(config, labels.length);
   const model = createModel(architecture);
+  const checkpointDir = config.checkpointDir ?? join(reportDir, 'checkpoint');
   const fitResult = await fit(model, fitData, valData, {
     epochs: config.epochs,
     batchSize: config.batchSize,
@@ -176,9 +189,13 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     batchMode: config.batchMode,
     maxLen: config.maxLen,
     seed: config.seed,
-    checkpointDir: config.checkpointDir ?? join(reportDir, 'checkpoint'),
+    checkpointDir,
     resume: config.resume,
     progress: deps.progress ?? createProgress(),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  }).catch((error: unknown) => {
+    if (deps.signal?.aborted) throw new TrainingInterrupted(checkpointDir, { cause: error });
+    throw error;
   });
 
   const assessment = assessRun(

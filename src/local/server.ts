@@ -5,9 +5,10 @@
  * PORT and HOST override 127.0.0.1:3000; CORS_ALLOW_ORIGINS defaults to `*` here.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, maxHeaderSize, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { answerClientError } from './client-error.ts';
 import { gatewayRequestId, toApiGatewayEvent } from './event.ts';
 
 export type LocalHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -56,6 +57,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       else res.destroy();
     });
   });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) =>
+    answerClientError(error, socket, gatewayRequestId(), maxHeaderSize),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());

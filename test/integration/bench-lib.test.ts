@@ -11,6 +11,7 @@ import { runChild, startChild } from '../../bench/lib/child.ts';
 import { httpRequest, keepAliveAgent } from '../../bench/lib/http.ts';
 import { closedLoop } from '../../bench/lib/load.ts';
 import { machineInfo } from '../../bench/lib/machine.ts';
+import { rssMiB } from '../../bench/lib/rss.ts';
 import { median, percentile, round, speedup, summarize } from '../../bench/lib/stats.ts';
 import { generateTexts, pickSpread, textsOfLength, wordCount } from '../../bench/lib/texts.ts';
 import { timeIterations } from '../../bench/lib/timing.ts';
@@ -352,5 +353,24 @@ describe('machineInfo', () => {
     assert.ok(info.cpuModel.length > 0);
     assert.match(info.platform, new RegExp(`^${process.platform} `));
     assert.ok(info.loadAverage1m >= 0);
+  });
+});
+
+describe('rssMiB', () => {
+  test('reads a process’s resident memory from /proc, as the process itself sees it', async () => {
+    const own = process.memoryUsage().rss / 2 ** 20;
+    const read = await rssMiB(process.pid);
+    assert.ok(Math.abs(read - own) < own * 0.2 + 8, `/proc says ${read} MiB, process says ${own} MiB`);
+    const child = startChild(process.execPath, [
+      '-e',
+      'const keep = Buffer.alloc(96 * 2 ** 20, 1); console.log("ready"); setInterval(() => keep[0]++, 1000);',
+    ]);
+    try {
+      await child.waitForLine(/ready/);
+      assert.ok((await rssMiB(child.process.pid ?? 0)) > 96, 'a child holding 96 MiB has more RSS');
+    } finally {
+      await child.stop('SIGKILL');
+    }
+    await assert.rejects(rssMiB(2 ** 22 + 12_345), /ENOENT/);
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -148,6 +149,53 @@ function rawRequest(
     req.end();
   });
 }
+
+/** Writes raw bytes on a fresh connection and collects everything the server sends until it closes. */
+function rawExchange(url: string, bytes: string): Promise<{ head: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolvePromise, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')));
+    socket.once('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      resolvePromise({ head: text.slice(0, split), body: text.slice(split + 4) });
+    });
+  });
+}
+
+describe('requests node:http cannot parse get problem+json from the server itself', () => {
+  const cases: [string, string, number, RegExp][] = [
+    ['a bad request line', 'NOT AN HTTP REQUEST\r\n\r\n', 400, /not valid HTTP\/1\.1 \(invalid_method\)/],
+    ['a malformed header', 'GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400, /not valid HTTP/],
+    [
+      'oversized headers',
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+      431,
+      /headers exceed \d+ bytes/,
+    ],
+  ];
+  for (const [what, bytes, status, detail] of cases) {
+    test(`${what}: ${status}`, async () => {
+      const { head, body } = await rawExchange(server.url, bytes);
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `));
+      assert.match(head, /\r\ncontent-type: application\/problem\+json\r\n/i);
+      assert.match(head, /\r\nconnection: close/i);
+      const problem = JSON.parse(body) as Record<string, unknown>;
+      assert.equal(problem.status, status);
+      assert.match(String(problem.type), /^tag:review-sentiment,2026:problems\//);
+      assert.match(String(problem.detail), detail);
+      assert.match(String(problem.instance), /^[A-Za-z0-9+/]{15}=$/);
+    });
+  }
+
+  test('the server still serves after them', async () => {
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  });
+});
 
 describe('the API Gateway v2 event the server builds', () => {
   let seen: APIGatewayProxyEventV2[];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { decodeBody, requestMeta, toHttpRequest } from '../../src/function/http/event.ts';
 import { toProblem } from '../../src/function/http/problems.ts';
 import { loadEvent } from '../helpers/events.ts';
@@ -53,6 +54,28 @@ describe('toHttpRequest', () => {
     assert.equal(request.method, 'GET');
   });
 
+  test('runs of slashes cost linear time: a 1M-slash path is cleaned within 250 ms', async () => {
+    const event = await loadEvent('health.json');
+    const run = '/'.repeat(1_000_000);
+    // Slashes before a non-slash made `/\/+$/` retry from every slash: 50k of them took ~4 s.
+    const cases: [string, string][] = [
+      [`${run}x`, `${run}x`],
+      [`/a${run}b`, `/a${run}b`],
+      [`/health${run}`, '/health'],
+      [run, '/'],
+    ];
+    for (const [rawPath, path] of cases) {
+      event.rawPath = rawPath;
+      const started = performance.now();
+      const request = toHttpRequest(event, 'x', LIMIT);
+      const meta = requestMeta({ httpMethod: 'GET', path: rawPath });
+      const ms = performance.now() - started;
+      assert.equal(request.path, path);
+      assert.equal(meta.path, path);
+      assert.ok(ms < 250, `${rawPath.length}-character path took ${ms.toFixed(0)} ms`);
+    }
+  });
+
   test('base64 bodies are decoded', async () => {
     const event = await loadEvent('predictions-base64.json');
     const request = toHttpRequest(event, 'x', LIMIT);
@@ -92,8 +115,76 @@ describe('decodeBody limits the decoded size', () => {
     }
   });
 
+  test('invalid base64 is a 400 that says so, not silently skipped characters', () => {
+    for (const body of ['not base64!', 'WyJ4Il0', 'WyJ4Il0==', 'WyJ4 Il0=', 'WyJ4Il0=\n', '====']) {
+      assert.throws(
+        () => decodeBody(body, true, LIMIT),
+        (error: unknown) =>
+          withStatus(400)(error) && toProblem(error).problem.detail === 'the body is not valid base64',
+        JSON.stringify(body),
+      );
+    }
+    assert.equal(text(decodeBody('WyJ4Il0=', true, LIMIT)), '["x"]');
+  });
+
   test('a non-string body is refused', () => {
     assert.throws(() => decodeBody({ reviews: [] }, false, LIMIT), withStatus(400));
+  });
+});
+
+describe('Content-Encoding is decoded within the limit, measured after decoding', () => {
+  // Compressible, so the encoded body is smaller than the limit that the decoded one exceeds.
+  const json = Buffer.from(JSON.stringify(Array.from({ length: 50 }, () => 'The book was very poor')));
+  const encoders: Record<string, (bytes: Uint8Array) => Buffer> = {
+    gzip: gzipSync,
+    deflate: deflateSync,
+    br: brotliCompressSync,
+  };
+  const eventWith = async (body: Uint8Array, encoding: string) => {
+    const event = await loadEvent('predictions-4-reviews.json');
+    event.headers = { 'content-type': 'application/json', 'content-encoding': encoding };
+    event.body = Buffer.from(body).toString('base64');
+    event.isBase64Encoded = true;
+    return event;
+  };
+
+  for (const [coding, encode] of Object.entries(encoders)) {
+    test(`${coding}: decoded; over the limit after decoding is 413; corrupt is 400`, async () => {
+      const request = toHttpRequest(await eventWith(encode(json), coding.toUpperCase()), 'x', LIMIT);
+      assert.deepEqual(Buffer.from(request.body), json);
+      const exact = toHttpRequest(await eventWith(encode(json), coding), 'x', json.length);
+      assert.equal(exact.body.byteLength, json.length);
+      const over = await eventWith(encode(json), coding);
+      assert.throws(() => toHttpRequest(over, 'x', json.length - 1), withStatus(413));
+      const corrupt = await eventWith(json, coding);
+      assert.throws(
+        () => toHttpRequest(corrupt, 'x', LIMIT),
+        (error: unknown) => withStatus(400)(error) && /not valid/.test(toProblem(error).problem.detail),
+      );
+    });
+  }
+
+  test('a zip bomb stops early: 200 MB of zeros in ~200 kB of gzip is refused in well under a second', async () => {
+    // 200 gzip members of 1 MB of zeros each: one stream to gunzip, made without compressing 200 MB.
+    const member = gzipSync(Buffer.alloc(2 ** 20));
+    const bomb = await eventWith(Buffer.concat(Array.from({ length: 200 }, () => member)), 'gzip');
+    const started = performance.now();
+    assert.throws(() => toHttpRequest(bomb, 'x', LIMIT), withStatus(413));
+    const ms = performance.now() - started;
+    assert.ok(ms < 300, `refusing the bomb took ${ms.toFixed(0)} ms`);
+  });
+
+  test('identity passes through; unknown or stacked codings are 415 with Accept-Encoding', async () => {
+    assert.deepEqual(Buffer.from(toHttpRequest(await eventWith(json, 'identity'), 'x', LIMIT).body), json);
+    for (const coding of ['compress', 'zstd', 'gzip, br']) {
+      const event = await eventWith(gzipSync(json), coding);
+      assert.throws(
+        () => toHttpRequest(event, 'x', LIMIT),
+        (error: unknown) =>
+          withStatus(415)(error) && toProblem(error).headers['accept-encoding'] === 'gzip, deflate, br',
+        coding,
+      );
+    }
   });
 });
 

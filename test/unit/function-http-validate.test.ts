@@ -101,6 +101,16 @@ describe('validateReviews', () => {
     assert.deepEqual(validateReviews(['zzqx plorf'], LIMITS), [{ text: 'zzqx plorf' }]);
   });
 
+  test('reviews of invisible characters only are empty alike, as texts and as objects', () => {
+    const invisible = ['\u200b', '\u200c\u200d', '\u2060', '\ufeff', '\u0000\u0001\u007f', '\u00a0\u2007'];
+    const limits = { maxReviews: 10, maxReviewChars: 10 };
+    assert.deepEqual(fieldErrors([...invisible, { text: '\u200b \u00a0' }], limits), [
+      ...invisible.map((_, i) => ({ pointer: `/${i}`, detail: 'review is empty' })),
+      { pointer: `/${invisible.length}/text`, detail: 'text is empty' },
+    ]);
+    assert.deepEqual(validateReviews(['\u200bok\u200b'], limits), [{ text: '\u200bok\u200b' }]);
+  });
+
   test('length is counted in characters (code points): 10 emoji fit a 10-character limit', () => {
     const emoji = '😀'.repeat(10);
     assert.equal(emoji.length, 20);

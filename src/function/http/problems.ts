@@ -97,6 +97,41 @@ export function payloadTooLarge(bytes: number, maxBytes: number): BadRequestErro
   );
 }
 
+/** The decoded size is unknown once decoding stops at the limit, so the detail names the limit only. */
+export function decodedTooLarge(coding: string, maxBytes: number): BadRequestError {
+  return new BadRequestError(
+    `request body decodes (${coding}) to more than ${maxBytes} bytes; the limit is ${maxBytes} bytes`,
+    problem({ status: 413, slug: 'payload-too-large', title: 'Payload too large' }),
+  );
+}
+
+export function unsupportedContentEncoding(coding: string, accepted: readonly string[]): BadRequestError {
+  return new BadRequestError(
+    `content-encoding ${JSON.stringify(coding)} is not accepted; send one of ${accepted.join(', ')} or none`,
+    problem({
+      status: 415,
+      slug: 'unsupported-content-encoding',
+      title: 'Unsupported content encoding',
+      headers: { 'accept-encoding': accepted.join(', ') },
+    }),
+  );
+}
+
+/** Said by the HTTP server itself (the local one; API Gateway has its own), before any route runs. */
+export function headerFieldsTooLarge(maxBytes: number): BadRequestError {
+  return new BadRequestError(
+    `the request line and headers exceed ${maxBytes} bytes`,
+    problem({ status: 431, slug: 'header-fields-too-large', title: 'Request header fields too large' }),
+  );
+}
+
+export function requestTimeout(): BadRequestError {
+  return new BadRequestError(
+    'the request did not arrive in time',
+    problem({ status: 408, slug: 'request-timeout', title: 'Request timeout' }),
+  );
+}
+
 export function unsupportedMediaType(contentType: string): BadRequestError {
   return new BadRequestError(
     `content-type ${JSON.stringify(contentType)} is not accepted; send application/json (UTF-8)`,

@@ -6,6 +6,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { FieldError } from '../../errors.ts';
+import { isBlank } from '../../text/invisible.ts';
 import type { Review } from '../../text/review.ts';
 import { contractSchemas, type ReviewLimits } from '../contract/schemas.ts';
 import { invalidReviews } from './problems.ts';
@@ -18,11 +19,13 @@ const REVIEW_SHAPE = 'review must be a string or an object {"text", "title"}';
 /** Returns the reviews in input order or throws invalidReviews (422) listing every problem. */
 export function validateReviews(body: unknown, limits: ReviewLimits): Review[] {
   const validate = requestValidator(limits);
-  if (validate(body)) {
+  const valid = validate(body);
+  const blank = blankTexts(body);
+  if (valid && blank.length === 0) {
     const list: (string | Review)[] = Array.isArray(body) ? body : (body as { reviews: Review[] }).reviews;
     return list.map((item) => (typeof item === 'string' ? { text: item } : item));
   }
-  throw invalidReviews(fieldErrors(validate.errors ?? [], body, limits));
+  throw invalidReviews(fieldErrors([...(validate.errors ?? []), ...blank], body, limits));
 }
 
 const validators = new Map<string, ValidateFunction>();
@@ -92,6 +95,22 @@ function withoutLosingBranches(errors: ErrorObject[]): ErrorObject[] {
     const branches = ((union.parentSchema as { oneOf: unknown[] }).oneOf ?? []).length;
     const noBranchFits = typeErrorsAt.get(e.instancePath) === branches;
     return e.keyword === 'oneOf' ? noBranchFits : e.keyword !== 'type';
+  });
+}
+
+/**
+ * Texts of invisible characters only (zero-width, control, Unicode spaces: src/text/invisible.ts) are as
+ * empty as "", which a JSON Schema pattern cannot say for every such character; reported like minLength.
+ */
+function blankTexts(body: unknown): ErrorObject[] {
+  const reviews: unknown = Array.isArray(body) ? body : (body as { reviews?: unknown } | null)?.reviews;
+  if (!Array.isArray(reviews)) return [];
+  const list = Array.isArray(body) ? '' : '/reviews';
+  return reviews.flatMap((item: unknown, index) => {
+    const text = typeof item === 'string' ? item : (item as { text?: unknown } | null)?.text;
+    if (typeof text !== 'string' || text.length === 0 || !isBlank(text)) return [];
+    const instancePath = `${list}/${index}${typeof item === 'string' ? '' : '/text'}`;
+    return [{ keyword: 'minLength', instancePath, schemaPath: '', params: {}, data: text } as ErrorObject];
   });
 }
 

@@ -12,6 +12,8 @@ export const predictions: RouteHandler = async ({ request, context, deps }) => {
   annotate(context, { modelVersion: manifest.version });
   return jsonResponse(200, {
     model: { name: manifest.name, version: manifest.version },
-    predictions: scorer.predict(reviews),
+    // Awaited although predict is synchronous today: scoring may become async, and a forgotten await
+    // would serialise a Promise as {}.
+    predictions: await scorer.predict(reviews),
   });
 };

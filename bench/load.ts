@@ -1,0 +1,190 @@
+/**
+ * `npm run bench:load`: `npm start`'s server (src/local/server.ts, default model unless MODEL_URI) in a child
+ * on 127.0.0.1, under a bounded closed-loop load of mixed 4- and 64-review bodies. Every answer must be a
+ * 200 byte-identical to the single-request answer for the same body. The server's RSS (read from
+ * /proc/<pid>/status) is sampled at start, after warm-up and after each pass of 10,000 requests; the run
+ * fails (exit 1) when RSS after the last pass exceeds RSS after the first by more than the threshold, i.e.
+ * when memory is not flat after warm-up. One JSON document on stdout.
+ */
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../src/function/config.ts';
+import { parseStorageUri } from '../src/storage/index.ts';
+import { reviewText } from '../src/text/review.ts';
+import { AMAZON_CSV, loadCsv } from '../training/data.ts';
+import { type Child, startChild } from './lib/child.ts';
+import { httpRequest, keepAliveAgent } from './lib/http.ts';
+import { closedLoop } from './lib/load.ts';
+import { machineInfo } from './lib/machine.ts';
+import { printJson, progress } from './lib/output.ts';
+import { rssMiB } from './lib/rss.ts';
+import { round, summarize } from './lib/stats.ts';
+import { generateTexts, textsOfLength } from './lib/texts.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SERVER_ENTRY = join(ROOT, 'src', 'local', 'server.ts');
+const TEST_CSV = resolve(ROOT, '..', 'shared', 'data', 'test.csv');
+
+const SETTINGS = {
+  warmupRequests: 1000,
+  passes: 3,
+  requestsPerPass: 10_000,
+  concurrency: 16,
+  /** Distinct bodies; request i sends body i mod count, so every 10th request carries 64 reviews. */
+  bodies: { fourReview: 9, sixtyFourReview: 1 },
+  /** Review lengths in words; short enough that 64-review bodies keep a pass to about a minute here. */
+  words: { min: 5, max: 30, generated: 15 },
+  /** RSS after the last pass may exceed RSS after the first by at most this much. */
+  maxRssGrowthMiB: 24,
+  seed: 7,
+} as const;
+
+const WORD_LIST = (
+  'the a and it this was is for of to my i not but very with great good bad poor nice book product ' +
+  'quality price works broke love hate would buy again recommend author story read use easy time'
+).split(' ');
+
+async function reviewTexts(count: number): Promise<{ texts: string[]; source: string }> {
+  const { min, max, generated } = SETTINGS.words;
+  try {
+    const data = await loadCsv(TEST_CSV, { ...AMAZON_CSV, includeTitle: false });
+    const texts = textsOfLength(data.examples.map(reviewText), { count, minWords: min, maxWords: max });
+    if (texts) return { texts, source: `${TEST_CSV}: ${min}-${max} words, evenly spaced over the file` };
+  } catch (error) {
+    progress(`${TEST_CSV} unavailable (${(error as Error).message}); generating texts`);
+  }
+  const texts = generateTexts({ count, words: generated, vocabulary: WORD_LIST, seed: SETTINGS.seed });
+  return { texts, source: `generated: ${generated} words from a ${WORD_LIST.length}-word list` };
+}
+
+/** The request bodies, 4-review ones first; each a JSON array of distinct texts. */
+async function buildBodies(): Promise<{ bodies: string[]; source: string }> {
+  const { fourReview, sixtyFourReview } = SETTINGS.bodies;
+  const { texts, source } = await reviewTexts(fourReview * 4 + sixtyFourReview * 64);
+  const bodies: string[] = [];
+  let next = 0;
+  for (const size of [...Array(fourReview).fill(4), ...Array(sixtyFourReview).fill(64)] as number[]) {
+    bodies.push(JSON.stringify(texts.slice(next, next + size)));
+    next += size;
+  }
+  return { bodies, source };
+}
+
+async function startServerChild(modelUri: string): Promise<{ child: Child; url: string }> {
+  const child = startChild(process.execPath, [SERVER_ENTRY], {
+    cwd: ROOT,
+    env: { PORT: '0', HOST: '127.0.0.1', MODEL_URI: modelUri },
+  });
+  try {
+    const { match } = await child.waitForLine(/listening on (http:\/\/\S+)/, { timeoutMs: 60_000 });
+    return { child, url: match[1] ?? '' };
+  } catch (error) {
+    await child.stop('SIGKILL');
+    throw error;
+  }
+}
+
+function post(url: string, body: string, agent?: ReturnType<typeof keepAliveAgent>) {
+  return httpRequest(`${url}/predictions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    ...(agent ? { agent } : {}),
+  });
+}
+
+/** One request per body, alone: the answers every loaded request must reproduce byte for byte. */
+async function referenceAnswers(url: string, bodies: readonly string[]): Promise<string[]> {
+  const answers: string[] = [];
+  for (const body of bodies) {
+    const response = await post(url, body);
+    if (response.status !== 200) throw new Error(`reference request: ${response.status} ${response.body}`);
+    answers.push(response.body);
+  }
+  return answers;
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  const config = loadConfig();
+  const parsed = parseStorageUri(config.modelUri);
+  const modelUri = parsed.kind === 'dir' ? parsed.path : config.modelUri;
+  const { bodies, source } = await buildBodies();
+  progress(`starting the server on ${modelUri}`);
+  const { child, url } = await startServerChild(modelUri);
+  const pid = child.process.pid ?? 0;
+  const agent = keepAliveAgent(SETTINGS.concurrency);
+  try {
+    const rss: Record<string, number> = { start: await rssMiB(pid) };
+    const expected = await referenceAnswers(url, bodies);
+    const send = async (index: number) => {
+      const which = index % bodies.length;
+      const response = await post(url, bodies[which] ?? '', agent);
+      if (response.status !== 200 || response.body !== expected[which]) {
+        throw new Error(
+          `request ${index} (body ${which}): ${response.status}, not the reference answer: ${response.body.slice(0, 300)}`,
+        );
+      }
+    };
+    const { concurrency, requestsPerPass, warmupRequests } = SETTINGS;
+    progress(`warm-up: ${warmupRequests} requests`);
+    await closedLoop(send, { requests: warmupRequests, concurrency });
+    rss.afterWarmup = await rssMiB(pid);
+    const passes = [];
+    for (let pass = 1; pass <= SETTINGS.passes; pass++) {
+      progress(`pass ${pass}/${SETTINGS.passes}: ${requestsPerPass} requests, ${concurrency} connections`);
+      const load = await closedLoop(send, { requests: requestsPerPass, concurrency });
+      rss[`after${pass * 10}k`] = await rssMiB(pid);
+      const latency = summarize(load.latenciesMs, 1);
+      passes.push({
+        pass,
+        requestsPerSec: round(load.requestsPerSec, 1),
+        p50Ms: latency.p50Ms,
+        p99Ms: latency.p99Ms,
+        maxMs: latency.maxMs,
+        elapsedMs: round(load.elapsedMs, 0),
+      });
+      progress(
+        `pass ${pass}: ${passes.at(-1)?.requestsPerSec} req/s, RSS ${round(rss[`after${pass * 10}k`] ?? 0, 1)} MiB`,
+      );
+    }
+    const first = rss.after10k ?? 0;
+    const last = rss[`after${SETTINGS.passes * 10}k`] ?? 0;
+    const growthMiB = round(last - first, 1);
+    const flat = growthMiB <= SETTINGS.maxRssGrowthMiB;
+    await printJson({
+      benchmark: 'load',
+      machine,
+      settings: { ...SETTINGS, modelUri, texts: source, bodyBytes: bodies.map((b) => Buffer.byteLength(b)) },
+      results: {
+        requests: SETTINGS.passes * requestsPerPass,
+        allAnswers: '200 and byte-identical to the single-request answer for the same body',
+        passes,
+        rssMiB: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, round(v, 1)])),
+        rssGrowthMiB: {
+          warmup: round((rss.afterWarmup ?? 0) - (rss.start ?? 0), 1),
+          firstPassToLast: growthMiB,
+          threshold: SETTINGS.maxRssGrowthMiB,
+          flat,
+        },
+      },
+    });
+    if (!flat) {
+      throw new Error(
+        `RSS grew ${growthMiB} MiB from after 10k to after ${SETTINGS.passes * 10}k requests (limit ${SETTINGS.maxRssGrowthMiB} MiB)`,
+      );
+    }
+  } finally {
+    agent.destroy();
+    await child.stop();
+  }
+}
+
+if (import.meta.main) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`bench:load: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { helpText, parseTrainArgs } from '../../training/args.ts';
+
+test('--resume needs no --checkpoint-dir: the default report dir holds the checkpoint', () => {
+  const config = parseTrainArgs(['--data', 'train.csv', '--resume']);
+  assert.notEqual(config, 'help');
+  if (config === 'help') return;
+  assert.equal(config.resume, true);
+  assert.equal(config.checkpointDir, null);
+  assert.equal(config.reportDir, null);
+});
+
+test('--help: every flag line starts its description in the same column; the true --report-dir default', () => {
+  const lines = helpText()
+    .split('\n')
+    .filter((line) => line.startsWith('  --'));
+  assert.ok(lines.length > 30);
+  const columns = new Set(lines.map((line) => /^ {2}--\S+(?: \S+)? +/.exec(line)?.[0].length));
+  assert.deepEqual([...columns].length, 1, lines.join('\n'));
+  const reportDir = lines.find((line) => line.includes('--report-dir')) ?? '';
+  assert.match(reportDir, /default runs\/<name>-<settings hash>/);
+});
