@@ -16,8 +16,16 @@ type Middleware = middy.MiddlewareObj<ApiGatewayEvent, HttpResponse, Error, Requ
 /** `allowOrigins`: exact origins, `https://*.example.com` patterns, or `*`; empty allows no origin. */
 export function cors(allowOrigins: readonly string[]): Middleware {
   // http-cors answers an unlisted origin with its `origin` option; leaving it unset means no header.
-  return httpCors({
+  const inner = httpCors({
     origins: [...allowOrigins],
     exposeHeaders: 'retry-after, apigw-requestid',
   }) as Middleware;
+  // http-cors reads event.headers unguarded: an invocation with a non-object event (null, a string) must
+  // still reach problemResponses' 400, not crash the chain. Such events carry no Origin, so skip them.
+  const applies = (request: middy.Request<ApiGatewayEvent, HttpResponse, Error, RequestContext>): boolean =>
+    typeof request.event === 'object' && request.event !== null && request.response != null;
+  return {
+    after: (request) => (applies(request) ? inner.after?.(request) : undefined),
+    onError: (request) => (applies(request) ? inner.onError?.(request) : undefined),
+  };
 }
