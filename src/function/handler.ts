@@ -4,7 +4,14 @@
  */
 import middy from '@middy/core';
 import { type ApiGatewayEvent, toHttpRequest } from './http/event.ts';
-import { problemResponses, type RequestContext, requestLog } from './http/middlewares.ts';
+import {
+  annotate,
+  headResponses,
+  problemResponses,
+  type RequestContext,
+  requestLog,
+  requestMetrics,
+} from './http/middlewares.ts';
 import type { HttpResponse } from './http/responses.ts';
 import { matchRoute } from './routes/index.ts';
 import type { HandlerDependencies } from './routes/route.ts';
@@ -16,10 +23,14 @@ export type Handler = middy.MiddyfiedHandler<ApiGatewayEvent, HttpResponse, Erro
 export function createHandler(deps: HandlerDependencies): Handler {
   const serve = async (event: ApiGatewayEvent, context: RequestContext): Promise<HttpResponse> => {
     const request = toHttpRequest(event, context.awsRequestId, deps.config.limits.maxBodyBytes);
-    const { handler, params } = matchRoute(request.method, request.path);
+    const { handler, params, route } = matchRoute(request.method, request.path);
+    annotate(context, { route });
     return handler({ request, params, context, deps });
   };
-  return middy<ApiGatewayEvent, HttpResponse, Error, RequestContext>(serve)
-    .use(requestLog({ logger: deps.logger, logReviewText: deps.config.logReviewText }))
-    .use(problemResponses({ logger: deps.logger }));
+  const chain = middy<ApiGatewayEvent, HttpResponse, Error, RequestContext>(serve).use(
+    requestLog({ logger: deps.logger, logReviewText: deps.config.logReviewText }),
+  );
+  if (deps.metrics) chain.use(requestMetrics(deps.metrics));
+  // after/onError run in reverse order: problems are mapped first, then HEAD bodies dropped, then measured.
+  return chain.use(headResponses()).use(problemResponses({ logger: deps.logger }));
 }

@@ -25,13 +25,17 @@ export async function loadEvent(file: string): Promise<EventJson> {
 
 export interface CheckContext {
   event: EventJson;
+  /** The default model's scorer. */
   scorer: Scorer;
+  /** Every configured model's scorer, by configured name ("review-sentiment", "emotion"). */
+  scorers: Readonly<Record<string, Scorer>>;
+  defaultModel: string;
   limits: Limits;
 }
 
 export interface EventExpectation {
   status: number;
-  check: (response: HttpResponse, context: CheckContext) => void;
+  check: (response: HttpResponse, context: CheckContext) => void | Promise<void>;
 }
 
 /** The reviews an event carries, decoded independently of the code under test. */
@@ -47,17 +51,20 @@ function header(response: HttpResponse, name: string): string | undefined {
   return response.headers[name];
 }
 
-function predictions(options: { noKnownWords?: boolean } = {}): EventExpectation {
+function predictions(options: { noKnownWords?: boolean; model?: string } = {}): EventExpectation {
   return {
     status: 200,
-    check: (response, { event, scorer }) => {
+    check: async (response, context) => {
+      const { event } = context;
+      const scorer = options.model ? context.scorers[options.model] : context.scorer;
+      assert.ok(scorer, `no scorer for ${options.model}`);
       assert.equal(header(response, 'content-type'), 'application/json');
       const body = JSON.parse(response.body) as { model: unknown; predictions: { tokens: number }[] };
       const { name, version } = scorer.manifest;
       assert.deepEqual(body.model, { name, version });
       const reviews = reviewsOf(event);
       // Same scorer, same texts, in input order: the handler adds or reorders nothing.
-      assert.deepEqual(body.predictions, scorer.predict(reviews));
+      assert.deepEqual(body.predictions, await scorer.predict(reviews));
       assert.equal(body.predictions.length, reviews.length);
       if (options.noKnownWords) assert.ok(body.predictions.every((p) => p.tokens === 0));
       else assert.ok(body.predictions.some((p) => p.tokens > 0));
@@ -89,6 +96,41 @@ function problem(
   };
 }
 
+/** HEAD: the GET route's status and headers, no body. */
+function head(status: number): EventExpectation {
+  return {
+    status,
+    check: (response) => {
+      assert.equal(response.body, '');
+      assert.equal(header(response, 'content-type'), 'application/json');
+    },
+  };
+}
+
+function modelList(): EventExpectation {
+  return {
+    status: 200,
+    check: (response, { scorers, defaultModel }) => {
+      const body = JSON.parse(response.body) as { default: string; models: Record<string, unknown>[] };
+      assert.equal(body.default, defaultModel);
+      assert.deepEqual(
+        body.models.map((m) => m.name),
+        Object.keys(scorers),
+      );
+      for (const model of body.models) {
+        const scorer = scorers[String(model.name)];
+        assert.deepEqual(model, {
+          name: model.name,
+          default: model.name === defaultModel,
+          state: 'ready',
+          version: scorer?.manifest.version,
+          labels: scorer?.manifest.labels,
+        });
+      }
+    },
+  };
+}
+
 function health(): EventExpectation {
   return {
     status: 200,
@@ -111,7 +153,11 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-base64.json': predictions(),
   'predictions-named-stage.json': predictions(),
   'predictions-unknown-words.json': predictions({ noKnownWords: true }),
+  'predictions-named-model.json': predictions({ model: 'emotion' }),
+  'models-list.json': modelList(),
+  'error-unknown-model.json': problem(404),
   'health.json': health(),
+  'health-head.json': head(200),
   'health-v1-rest.json': health(),
   'error-malformed-json.json': problem(400),
   'error-missing-body.json': problem(400),

@@ -5,7 +5,8 @@
  */
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
 import { health } from './health.ts';
-import { predictions } from './predictions.ts';
+import { models } from './models.ts';
+import { modelPredictions, predictions } from './predictions.ts';
 import type { RouteHandler } from './route.ts';
 
 export type { RouteContext, RouteHandler } from './route.ts';
@@ -13,6 +14,8 @@ export type { RouteContext, RouteHandler } from './route.ts';
 export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
   '/predictions': { POST: predictions },
   '/health': { GET: health },
+  '/models': { GET: models },
+  '/models/{name}/predictions': { POST: modelPredictions },
 };
 
 export interface RouteMatch {
@@ -27,11 +30,25 @@ export function matchRoute(method: string, path: string): RouteMatch {
   for (const [route, methods] of Object.entries(ROUTES)) {
     const params = matchTemplate(route, path);
     if (!params) continue;
-    const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
-    if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));
+    const handler = handlerFor(methods, method);
+    if (!handler) throw methodNotAllowed(method, path, allowedMethods(methods));
     return { handler, route, params };
   }
   throw routeNotFound(path);
+}
+
+/** HEAD runs the GET handler (RFC 9110); the handler drops the body (http/middlewares.ts, headResponses). */
+function handlerFor(
+  methods: Readonly<Record<string, RouteHandler>>,
+  method: string,
+): RouteHandler | undefined {
+  if (Object.hasOwn(methods, method)) return methods[method];
+  return method === 'HEAD' && Object.hasOwn(methods, 'GET') ? methods.GET : undefined;
+}
+
+function allowedMethods(methods: Readonly<Record<string, RouteHandler>>): string[] {
+  const allowed = Object.keys(methods);
+  return allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
 }
 
 /** Segment by segment; `{name}` matches one non-empty segment. Null when the path does not fit. */

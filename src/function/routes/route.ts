@@ -4,12 +4,15 @@ import type { Config } from '../config.ts';
 import type { HttpRequest } from '../http/event.ts';
 import type { RequestContext } from '../http/middlewares.ts';
 import type { HttpResponse } from '../http/responses.ts';
-import type { ModelService } from '../service.ts';
+import type { ServiceMetrics } from '../metrics.ts';
+import type { ModelRegistry } from '../models.ts';
 
 export interface HandlerDependencies {
-  service: ModelService;
+  models: ModelRegistry;
   config: Pick<Config, 'limits' | 'logReviewText'>;
   logger: Logger;
+  /** CloudWatch embedded-format metrics; none are emitted without it. */
+  metrics?: ServiceMetrics;
 }
 
 export interface RouteContext {
