@@ -131,6 +131,91 @@ function modelList(): EventExpectation {
   };
 }
 
+/** The v2 body of an inference request event, read independently of the code under test. */
+function inferInputs(event: EventJson): { id?: string; texts: string[]; titles: string[] } {
+  const body = JSON.parse(String(event.body)) as { id?: string; inputs: { name: string; data: string[] }[] };
+  const data = (name: string) => body.inputs.find((i) => i.name === name)?.data ?? [];
+  return { ...(body.id ? { id: body.id } : {}), texts: data('text'), titles: data('title') };
+}
+
+function v2Infer(model: string): EventExpectation {
+  return {
+    status: 200,
+    check: async (response, { event, scorers }) => {
+      const scorer = scorers[model];
+      assert.ok(scorer);
+      const { id, texts, titles } = inferInputs(event);
+      const expected = await scorer.predict(texts.map((text, i) => ({ text, title: titles[i] ?? null })));
+      const body = JSON.parse(response.body) as {
+        model_name: string;
+        model_version: string;
+        id?: string;
+        outputs: { name: string; shape: number[]; datatype: string; data: unknown[] }[];
+      };
+      assert.equal(body.model_name, model);
+      assert.equal(body.model_version, scorer.manifest.version);
+      assert.equal(body.id, id);
+      const { labels } = scorer.manifest;
+      const [probabilities, rating, score] = body.outputs;
+      assert.deepEqual(probabilities, {
+        name: 'probabilities',
+        datatype: 'FP32',
+        shape: [texts.length, labels.length],
+        data: expected.flatMap((p) => labels.map((label) => p.probabilities[label])),
+      });
+      assert.deepEqual(rating, {
+        name: 'rating',
+        datatype: 'INT32',
+        shape: [texts.length],
+        data: expected.map((p) => p.rating),
+      });
+      assert.deepEqual(score, {
+        name: 'score',
+        datatype: 'FP32',
+        shape: [texts.length],
+        data: expected.map((p) => p.score),
+      });
+    },
+  };
+}
+
+function v2Metadata(model: string): EventExpectation {
+  return {
+    status: 200,
+    check: (response, { scorers }) => {
+      const scorer = scorers[model];
+      assert.ok(scorer);
+      assert.deepEqual(JSON.parse(response.body), {
+        name: model,
+        versions: [scorer.manifest.version],
+        platform: 'tensorflowjs',
+        inputs: [
+          { name: 'text', datatype: 'BYTES', shape: [-1] },
+          { name: 'title', datatype: 'BYTES', shape: [-1] },
+        ],
+        outputs: [
+          { name: 'probabilities', datatype: 'FP32', shape: [-1, scorer.manifest.labels.length] },
+          { name: 'rating', datatype: 'INT32', shape: [-1] },
+          { name: 'score', datatype: 'FP32', shape: [-1] },
+        ],
+      });
+    },
+  };
+}
+
+/** Open Inference Protocol errors: {"error": "..."} and nothing else. */
+function v2Error(status: number, pattern: RegExp): EventExpectation {
+  return {
+    status,
+    check: (response) => {
+      assert.equal(header(response, 'content-type'), 'application/json');
+      const body = JSON.parse(response.body) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body), ['error']);
+      assert.match(String(body.error), pattern);
+    },
+  };
+}
+
 function health(): EventExpectation {
   return {
     status: 200,
@@ -155,6 +240,9 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-unknown-words.json': predictions({ noKnownWords: true }),
   'predictions-named-model.json': predictions({ model: 'emotion' }),
   'models-list.json': modelList(),
+  'v2-infer.json': v2Infer('review-sentiment'),
+  'v2-model-metadata.json': v2Metadata('review-sentiment'),
+  'v2-error-unknown-model.json': v2Error(404, /no model named "sentiment-v9"/),
   'error-unknown-model.json': problem(404),
   'health.json': health(),
   'health-head.json': head(200),

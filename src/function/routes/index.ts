@@ -8,6 +8,9 @@ import { health } from './health.ts';
 import { models } from './models.ts';
 import { modelPredictions, predictions } from './predictions.ts';
 import type { RouteHandler } from './route.ts';
+import { v2Live, v2Ready } from './v2-health.ts';
+import { v2Infer } from './v2-infer.ts';
+import { v2ModelMetadata, v2ModelReady } from './v2-model.ts';
 
 export type { RouteContext, RouteHandler } from './route.ts';
 
@@ -16,6 +19,12 @@ export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandle
   '/health': { GET: health },
   '/models': { GET: models },
   '/models/{name}/predictions': { POST: modelPredictions },
+  // Open Inference Protocol (KServe v2); errors under /v2 are {"error": "..."} (http/responses.ts).
+  '/v2/health/live': { GET: v2Live },
+  '/v2/health/ready': { GET: v2Ready },
+  '/v2/models/{name}': { GET: v2ModelMetadata },
+  '/v2/models/{name}/ready': { GET: v2ModelReady },
+  '/v2/models/{name}/infer': { POST: v2Infer },
 };
 
 export interface RouteMatch {
