@@ -17,7 +17,7 @@ import { type Config, loadConfig } from '../src/function/config.ts';
 import { createHandler, type Handler } from '../src/function/handler.ts';
 import type { ApiGatewayEvent } from '../src/function/http/event.ts';
 import { createLogger } from '../src/function/logger.ts';
-import { createModelService } from '../src/function/service.ts';
+import { createModelRegistry } from '../src/function/models.ts';
 import { createLocalContext } from '../src/local/server.ts';
 import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
 import { batchedProbabilities } from '../src/model/batching.ts';
@@ -125,11 +125,11 @@ async function loadBundleOrExplain(config: Config): Promise<LoadedBundle> {
 }
 
 async function createBenchHandler(config: Config): Promise<{ handler: Handler; scorer: Scorer }> {
-  const service = createModelService({ modelUri: config.modelUri, backend: config.backend });
-  const { scorer } = await service.get();
+  const models = createModelRegistry(config.models, config.defaultModel, { backend: config.backend });
+  const { scorer } = await models.default().get();
   // INFO like production; lines are formatted (a real per-request cost) and dropped instead of printed.
   const logger = createLogger({ level: 'INFO', write: () => undefined });
-  return { handler: createHandler({ service, config, logger }), scorer };
+  return { handler: createHandler({ models, config, logger }), scorer };
 }
 
 // ---- In-process measurements --------------------------------------------------------------------------

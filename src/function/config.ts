@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { BadRequestError, messageOf } from '../errors.ts';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../model/backend.ts';
 import { parseStorageUri } from '../storage/index.ts';
+import { type ModelEntry, resolveModelList } from './model-list.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -19,7 +20,13 @@ export interface Limits {
 }
 
 export interface Config {
+  /** The default model's bundle (MODEL_URI, or its entry in MODELS). */
   modelUri: string;
+  /** Every model this function serves, the default included (model-list.ts). */
+  models: ModelEntry[];
+  defaultModel: string;
+  /** CloudWatch namespace of the embedded-format metrics. */
+  metricsNamespace: string;
   limits: Limits;
   backend: BackendPreference;
   logLevel: LogLevel;
@@ -32,6 +39,7 @@ export interface Config {
 
 export const DEFAULT_MAX_REVIEWS = 100;
 export const DEFAULT_MAX_REVIEW_CHARS = 10_000;
+export const DEFAULT_METRICS_NAMESPACE = 'ReviewSentiment';
 
 /**
  * The bundle folder beside the nearest package.json: the repo root when run from src/, /var/task in the
@@ -59,8 +67,17 @@ export function defaultMaxBodyBytes(maxReviews: number, maxReviewChars: number):
 export function loadConfig(env: Env = process.env): Config {
   const maxReviews = positiveInt(env, 'MAX_REVIEWS', DEFAULT_MAX_REVIEWS);
   const maxReviewChars = positiveInt(env, 'MAX_REVIEW_CHARS', DEFAULT_MAX_REVIEW_CHARS);
+  const { models, defaultModel } = resolveModelList({
+    MODELS: present(env, 'MODELS'),
+    MODEL_URI: present(env, 'MODELS') === undefined ? modelUri(env) : present(env, 'MODEL_URI'),
+    DEFAULT_MODEL: present(env, 'DEFAULT_MODEL'),
+    fallbackUri: DEFAULT_MODEL_URI,
+  });
   return {
-    modelUri: modelUri(env),
+    modelUri: models.find((m) => m.name === defaultModel)?.uri ?? DEFAULT_MODEL_URI,
+    models,
+    defaultModel,
+    metricsNamespace: metricsNamespace(env),
     limits: {
       maxReviews,
       maxReviewChars,
@@ -103,10 +120,22 @@ function modelUri(env: Env): string {
   if (value !== undefined) return value;
   if (present(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined) {
     throw new BadRequestError(
-      'MODEL_URI is not set; in Lambda it must name the bundle (s3://bucket/prefix/)',
+      'MODEL_URI is not set; in Lambda it (or MODELS) must name the bundle (s3://bucket/prefix/)',
     );
   }
   return DEFAULT_MODEL_URI;
+}
+
+/** CloudWatch's rule for custom namespaces: 1-255 of [A-Za-z0-9.-_/#:], and "AWS/" is reserved. */
+function metricsNamespace(env: Env): string {
+  const value = present(env, 'METRICS_NAMESPACE');
+  if (value === undefined) return DEFAULT_METRICS_NAMESPACE;
+  if (!/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(value) || value.startsWith('AWS/')) {
+    throw new BadRequestError(
+      `METRICS_NAMESPACE must be 1-255 of A-Z a-z 0-9 . - _ / # : and not start with AWS/, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {

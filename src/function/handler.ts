@@ -5,7 +5,14 @@
 import middy from '@middy/core';
 import { cors } from './http/cors.ts';
 import { type ApiGatewayEvent, toHttpRequest } from './http/event.ts';
-import { problemResponses, type RequestContext, requestLog } from './http/middlewares.ts';
+import {
+  annotate,
+  headResponses,
+  problemResponses,
+  type RequestContext,
+  requestLog,
+  requestMetrics,
+} from './http/middlewares.ts';
 import type { HttpResponse } from './http/responses.ts';
 import { requestValidator } from './http/validate.ts';
 import { matchRoute } from './routes/index.ts';
@@ -20,11 +27,18 @@ export function createHandler(deps: HandlerDependencies): Handler {
   requestValidator(deps.config.limits);
   const serve = async (event: ApiGatewayEvent, context: RequestContext): Promise<HttpResponse> => {
     const request = toHttpRequest(event, context.awsRequestId, deps.config.limits.maxBodyBytes);
-    const { handler, params } = matchRoute(request.method, request.path);
+    const { handler, params, route } = matchRoute(request.method, request.path);
+    annotate(context, { route });
     return handler({ request, params, context, deps });
   };
-  return middy<ApiGatewayEvent, HttpResponse, Error, RequestContext>(serve)
-    .use(requestLog({ logger: deps.logger, logReviewText: deps.config.logReviewText }))
+  const chain = middy<ApiGatewayEvent, HttpResponse, Error, RequestContext>(serve).use(
+    requestLog({ logger: deps.logger, logReviewText: deps.config.logReviewText }),
+  );
+  if (deps.metrics) chain.use(requestMetrics(deps.metrics));
+  // after/onError run in reverse order: problems are mapped first, then HEAD bodies
+  // dropped, then CORS headers added, then measured.
+  return chain
     .use(cors(deps.config.corsAllowOrigins))
+    .use(headResponses())
     .use(problemResponses({ logger: deps.logger }));
 }

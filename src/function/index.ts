@@ -7,6 +7,8 @@ import { defaultStorage } from '../storage/index.ts';
 import { loadConfig } from './config.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, plainLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { createModelRegistry } from './models.ts';
 import { createRankingsReader } from './rankings.ts';
 import { createModelService } from './service.ts';
 
@@ -15,21 +17,27 @@ const INIT_WAIT_MS = 8000;
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel });
-const service = createModelService({
-  modelUri: config.modelUri,
+const metrics = createMetrics({ namespace: config.metricsNamespace });
+const models = createModelRegistry(config.models, config.defaultModel, {
   storage: defaultStorage(),
   backend: config.backend,
   logger: plainLogger(logger),
+  onLoad: metrics.modelLoad,
 });
 
-// Load during init so the first request finds the model ready. A failure is logged, not thrown: the
-// environment stays up and the service retries the load on the next request (which answers 503 meanwhile).
-const initLoad = service.get().then(
-  () => undefined,
-  (error: unknown) => logger.error('model load during init failed; the next request retries', { error }),
-);
+// Load the default model during init so the first request finds it ready; the others load on first use.
+// A failure is logged, not thrown: the environment stays up and the service retries the load after its
+// back-off, on a request or a health probe (503 with Retry-After meanwhile).
+const initLoad = models
+  .default()
+  .get()
+  .then(
+    () => undefined,
+    (error: unknown) =>
+      logger.error('model load during init failed; it is retried after a back-off', { error }),
+  );
 await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);
 
 const rankings = createRankingsReader({ uri: config.rankingsUri, storage: defaultStorage() });
 
-export const handler = createHandler({ service, config, logger, rankings });
+export const handler = createHandler({ models, config, logger, metrics, rankings });

@@ -18,7 +18,7 @@ import {
 import { LATEST, type Latest, RANKING_JSON } from '../ranking/output.ts';
 import { parsePeriodLabel } from '../ranking/period.ts';
 import { defaultStorage, type Storage, type Store } from '../storage/index.ts';
-import { RETRY_AFTER_SECONDS } from './http/problems.ts';
+
 import type { HttpResponse } from './http/responses.ts';
 
 export const LATEST_TTL_S = 60;
@@ -50,11 +50,14 @@ export interface RankingsReaderOptions {
 const notFound = (detail: string): NotFoundError =>
   new NotFoundError(detail, { problem: { slug: 'ranking-not-found', title: 'Ranking not found', detail } });
 
+/** A storage hiccup is not cached, so the next read tries again at once: a short wait is enough. */
+const RANKINGS_RETRY_AFTER_SECONDS = 5;
+
 const UNAVAILABLE: ProblemDetails = {
   slug: 'rankings-unavailable',
   title: 'Rankings unavailable',
   detail: 'the rankings could not be read; retry later',
-  headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+  headers: { 'retry-after': String(RANKINGS_RETRY_AFTER_SECONDS) },
 };
 
 export function createRankingsReader(options: RankingsReaderOptions): RankingsReader {

@@ -1,6 +1,8 @@
 /**
- * The model of this execution environment: loaded on first use, once, by memoising the load promise. A
- * failed load is forgotten so the next request retries (a cold start racing an S3 hiccup heals itself).
+ * One model of this execution environment: loaded on first use, once, by memoising the load promise. A
+ * failed load is forgotten, and retried after a back-off (backoff.ts): the first request after it ends, or
+ * a health probe calling warm(), starts the new load, so a cold start racing an S3 hiccup heals itself
+ * without re-downloading the bundle on every request in between.
  */
 import type { Manifest } from '../bundle/manifest.ts';
 import { loadBundle } from '../bundle/read.ts';
@@ -9,7 +11,8 @@ import { type BackendPreference, selectBackend as defaultSelectBackend } from '.
 import { buildScorer } from '../model/build.ts';
 import type { Scorer } from '../model/scorer.ts';
 import type { Storage } from '../storage/index.ts';
-import { MODEL_UNAVAILABLE } from './http/problems.ts';
+import { type Clock, createBackoff, type Random, retryAfterSeconds } from './backoff.ts';
+import { modelUnavailable } from './http/problems.ts';
 
 export interface LoadedModel {
   scorer: Scorer;
@@ -25,19 +28,26 @@ export interface ModelStatus {
   modelUri: string;
   backend?: string;
   model?: { name: string; version: string };
+  /** The bundle's class names, once loaded. */
+  labels?: string[];
   error?: string;
+  /** While failed: whole seconds until a new load may start (0 once the back-off has passed). */
+  retryAfterSeconds?: number;
 }
 
 export interface ModelService {
+  /** The loaded model; starts the load if needed. Rejects with UnavailableError (503) during a back-off. */
   get(): Promise<LoadedModel>;
   status(): ModelStatus;
+  /** Starts a load unless the model is loaded, loading or backing off; never waits, never throws. */
+  warm(): void;
 }
 
-/** Loading failed; the next get() tries again. The HTTP layer answers 503 with Retry-After. */
-function loadFailed(uri: string, cause: unknown): UnavailableError {
+/** Loading failed; get() tries again once the back-off ends. The HTTP layer answers 503 with Retry-After. */
+function loadFailed(uri: string, cause: unknown, retryAfterMs: number): UnavailableError {
   return new UnavailableError(`cannot load the model from ${uri}: ${messageOf(cause)}`, {
     cause,
-    problem: MODEL_UNAVAILABLE,
+    problem: modelUnavailable(retryAfterSeconds(retryAfterMs)),
   });
 }
 
@@ -47,39 +57,76 @@ export interface ModelServiceOptions {
   backend?: BackendPreference;
   logger?: { info(msg: string, extra?: object): void; error(msg: string, extra?: object): void };
   selectBackend?: (preference: BackendPreference) => Promise<{ name: string }>;
+  /** The back-off's time and jitter sources (tests pass fixed ones instead of sleeping). */
+  clock?: Clock;
+  random?: Random;
+  /** Told about every load attempt as it ends (metrics): how long it took and whether it worked. */
+  onLoad?: (outcome: { ok: boolean; ms: number }) => void;
 }
 
 const WARM_UP_TEXT = 'warm up the model with one prediction';
 
 export function createModelService(options: ModelServiceOptions): ModelService {
+  const backoff = createBackoff(options.clock, options.random);
+  const clock = options.clock ?? Date.now;
   let pending: Promise<LoadedModel> | undefined;
   let current: ModelStatus = { state: 'idle', modelUri: options.modelUri };
+  let lastFailure: unknown;
 
-  const get = (): Promise<LoadedModel> => {
-    if (pending) return pending;
+  const start = (): Promise<LoadedModel> => {
     current = { state: 'loading', modelUri: options.modelUri };
+    const startedAt = clock();
     pending = load(options).then(
       (loaded) => {
+        backoff.reset();
+        options.onLoad?.({ ok: true, ms: loaded.loadMs });
         current = {
           state: 'ready',
           modelUri: options.modelUri,
           backend: loaded.backend,
           model: { name: loaded.manifest.name, version: loaded.manifest.version },
+          labels: [...loaded.manifest.labels],
         };
         return loaded;
       },
       (cause: unknown) => {
         pending = undefined;
-        const error = loadFailed(options.modelUri, cause);
+        lastFailure = cause;
+        const delayMs = backoff.fail();
+        options.onLoad?.({ ok: false, ms: Math.max(0, clock() - startedAt) });
+        const error = loadFailed(options.modelUri, cause, delayMs);
         current = { state: 'failed', modelUri: options.modelUri, error: error.message };
-        options.logger?.error('model load failed', { modelUri: options.modelUri, error: error.message });
+        options.logger?.error('model load failed', {
+          modelUri: options.modelUri,
+          error: error.message,
+          retryInMs: delayMs,
+        });
         throw error;
       },
     );
     return pending;
   };
 
-  return { get, status: () => ({ ...current }) };
+  const get = (): Promise<LoadedModel> => {
+    if (pending) return pending;
+    const waitMs = current.state === 'failed' ? backoff.remainingMs() : 0;
+    if (waitMs > 0) return Promise.reject(loadFailed(options.modelUri, lastFailure, waitMs));
+    return start();
+  };
+
+  const warm = (): void => {
+    if (pending || (current.state === 'failed' && backoff.remainingMs() > 0)) return;
+    // The outcome is recorded in status() and logged by start(); nobody waits for this promise.
+    start().catch(() => undefined);
+  };
+
+  const status = (): ModelStatus => {
+    if (current.state !== 'failed') return { ...current };
+    const remaining = backoff.remainingMs();
+    return { ...current, retryAfterSeconds: remaining > 0 ? retryAfterSeconds(remaining) : 0 };
+  };
+
+  return { get, status, warm };
 }
 
 async function load(options: ModelServiceOptions): Promise<LoadedModel> {

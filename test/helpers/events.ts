@@ -25,7 +25,11 @@ export async function loadEvent(file: string): Promise<EventJson> {
 
 export interface CheckContext {
   event: EventJson;
+  /** The default model's scorer. */
   scorer: Scorer;
+  /** Every configured model's scorer, by configured name ("review-sentiment", "emotion"). */
+  scorers: Readonly<Record<string, Scorer>>;
+  defaultModel: string;
   limits: Limits;
   /** CORS_ALLOW_ORIGINS of the handler under test. */
   corsAllowOrigins: readonly string[];
@@ -33,7 +37,7 @@ export interface CheckContext {
 
 export interface EventExpectation {
   status: number;
-  check: (response: HttpResponse, context: CheckContext) => void;
+  check: (response: HttpResponse, context: CheckContext) => void | Promise<void>;
 }
 
 /** The reviews an event carries, decoded independently of the code under test. */
@@ -51,17 +55,20 @@ function header(response: HttpResponse, name: string): string | undefined {
   return found === undefined ? undefined : response.headers[found];
 }
 
-function predictions(options: { noKnownWords?: boolean } = {}): EventExpectation {
+function predictions(options: { noKnownWords?: boolean; model?: string } = {}): EventExpectation {
   return {
     status: 200,
-    check: (response, { event, scorer }) => {
+    check: async (response, context) => {
+      const { event } = context;
+      const scorer = options.model ? context.scorers[options.model] : context.scorer;
+      assert.ok(scorer, `no scorer for ${options.model}`);
       assert.equal(header(response, 'content-type'), 'application/json');
       const body = JSON.parse(response.body) as { model: unknown; predictions: { tokens: number }[] };
       const { name, version } = scorer.manifest;
       assert.deepEqual(body.model, { name, version });
       const reviews = reviewsOf(event);
       // Same scorer, same texts, in input order: the handler adds or reorders nothing.
-      assert.deepEqual(body.predictions, scorer.predict(reviews));
+      assert.deepEqual(body.predictions, await scorer.predict(reviews));
       assert.equal(body.predictions.length, reviews.length);
       if (options.noKnownWords) assert.ok(body.predictions.every((p) => p.tokens === 0));
       else assert.ok(body.predictions.some((p) => p.tokens > 0));
@@ -104,6 +111,126 @@ function ranking(period: string, maxAge: number): EventExpectation {
       const body = JSON.parse(response.body) as { period: { label: string }; top: unknown[] };
       assert.equal(body.period.label, period);
       assert.equal(body.top.length, 5);
+    },
+  };
+}
+
+/** HEAD: the GET route's status and headers, no body. */
+function head(status: number): EventExpectation {
+  return {
+    status,
+    check: (response) => {
+      assert.equal(response.body, '');
+      assert.equal(header(response, 'content-type'), 'application/json');
+    },
+  };
+}
+
+function modelList(): EventExpectation {
+  return {
+    status: 200,
+    check: (response, { scorers, defaultModel }) => {
+      const body = JSON.parse(response.body) as { default: string; models: Record<string, unknown>[] };
+      assert.equal(body.default, defaultModel);
+      assert.deepEqual(
+        body.models.map((m) => m.name),
+        Object.keys(scorers),
+      );
+      for (const model of body.models) {
+        const scorer = scorers[String(model.name)];
+        assert.deepEqual(model, {
+          name: model.name,
+          default: model.name === defaultModel,
+          state: 'ready',
+          version: scorer?.manifest.version,
+          labels: scorer?.manifest.labels,
+        });
+      }
+    },
+  };
+}
+
+/** The v2 body of an inference request event, read independently of the code under test. */
+function inferInputs(event: EventJson): { id?: string; texts: string[]; titles: string[] } {
+  const body = JSON.parse(String(event.body)) as { id?: string; inputs: { name: string; data: string[] }[] };
+  const data = (name: string) => body.inputs.find((i) => i.name === name)?.data ?? [];
+  return { ...(body.id ? { id: body.id } : {}), texts: data('text'), titles: data('title') };
+}
+
+function v2Infer(model: string): EventExpectation {
+  return {
+    status: 200,
+    check: async (response, { event, scorers }) => {
+      const scorer = scorers[model];
+      assert.ok(scorer);
+      const { id, texts, titles } = inferInputs(event);
+      const expected = await scorer.predict(texts.map((text, i) => ({ text, title: titles[i] ?? null })));
+      const body = JSON.parse(response.body) as {
+        model_name: string;
+        model_version: string;
+        id?: string;
+        outputs: { name: string; shape: number[]; datatype: string; data: unknown[] }[];
+      };
+      assert.equal(body.model_name, model);
+      assert.equal(body.model_version, scorer.manifest.version);
+      assert.equal(body.id, id);
+      const { labels } = scorer.manifest;
+      const [probabilities, rating, score] = body.outputs;
+      assert.deepEqual(probabilities, {
+        name: 'probabilities',
+        datatype: 'FP32',
+        shape: [texts.length, labels.length],
+        data: expected.flatMap((p) => labels.map((label) => p.probabilities[label])),
+      });
+      assert.deepEqual(rating, {
+        name: 'rating',
+        datatype: 'INT32',
+        shape: [texts.length],
+        data: expected.map((p) => p.rating),
+      });
+      assert.deepEqual(score, {
+        name: 'score',
+        datatype: 'FP32',
+        shape: [texts.length],
+        data: expected.map((p) => p.score),
+      });
+    },
+  };
+}
+
+function v2Metadata(model: string): EventExpectation {
+  return {
+    status: 200,
+    check: (response, { scorers }) => {
+      const scorer = scorers[model];
+      assert.ok(scorer);
+      assert.deepEqual(JSON.parse(response.body), {
+        name: model,
+        versions: [scorer.manifest.version],
+        platform: 'tensorflowjs',
+        inputs: [
+          { name: 'text', datatype: 'BYTES', shape: [-1] },
+          { name: 'title', datatype: 'BYTES', shape: [-1] },
+        ],
+        outputs: [
+          { name: 'probabilities', datatype: 'FP32', shape: [-1, scorer.manifest.labels.length] },
+          { name: 'rating', datatype: 'INT32', shape: [-1] },
+          { name: 'score', datatype: 'FP32', shape: [-1] },
+        ],
+      });
+    },
+  };
+}
+
+/** Open Inference Protocol errors: {"error": "..."} and nothing else. */
+function v2Error(status: number, pattern: RegExp): EventExpectation {
+  return {
+    status,
+    check: (response) => {
+      assert.equal(header(response, 'content-type'), 'application/json');
+      const body = JSON.parse(response.body) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body), ['error']);
+      assert.match(String(body.error), pattern);
     },
   };
 }
@@ -177,7 +304,14 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-base64.json': predictions(),
   'predictions-named-stage.json': predictions(),
   'predictions-unknown-words.json': predictions({ noKnownWords: true }),
+  'predictions-named-model.json': predictions({ model: 'emotion' }),
+  'models-list.json': modelList(),
+  'v2-infer.json': v2Infer('review-sentiment'),
+  'v2-model-metadata.json': v2Metadata('review-sentiment'),
+  'v2-error-unknown-model.json': v2Error(404, /no model named "sentiment-v9"/),
+  'error-unknown-model.json': problem(404),
   'health.json': health(),
+  'health-head.json': head(200),
   'health-v1-rest.json': health(),
   'page.json': page(),
   'openapi.json': openapi(),

@@ -14,7 +14,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../src/function/config.ts';
 import { createHandler } from '../../src/function/handler.ts';
 import { createLogger } from '../../src/function/logger.ts';
-import { createModelService, type LoadedModel } from '../../src/function/service.ts';
+import { createModelRegistry } from '../../src/function/models.ts';
+import type { LoadedModel } from '../../src/function/service.ts';
 import { type RunningServer, startServer } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
@@ -34,13 +35,13 @@ before(async () => {
   modelUri = join(dir, 'models');
   await writeBundleDir(modelUri, (await makeTinyBundle()).files, 'v1', { latest: true });
   const config = loadConfig({ MODEL_URI: modelUri, TFJS_BACKEND: 'cpu' });
-  const service = createModelService({ modelUri, backend: config.backend });
-  loaded = await service.get();
+  const models = createModelRegistry(config.models, config.defaultModel, { backend: config.backend });
+  loaded = await models.default().get();
   const logger = createLogger({ level: 'SILENT' });
   server = await startServer({
     port: 0,
     host: '127.0.0.1',
-    handler: createHandler({ service, config, logger }),
+    handler: createHandler({ models, config, logger }),
   });
 });
 
@@ -392,13 +393,22 @@ describe('npm start (src/local/server.ts)', () => {
     assert.equal(await exited, 0);
   });
 
-  test('a failed model load at init does not stop the server: 503 until the bundle appears', async () => {
+  test('a failed model load at init does not stop the server: 503 until the bundle appears and health heals it', async () => {
     const later = join(dir, 'appears-later');
     const { child, exited, url } = await startEntry({ MODEL_URI: later });
     const before = await fetch(`${url}/health`);
     assert.equal(before.status, 503);
     assert.equal(((await before.json()) as { status: string }).status, 'failed');
     await writeBundleDir(later, (await makeTinyBundle()).files, 'v1', { latest: true });
+    // The first back-off is at most 1 s (Retry-After rounds it up); health probes start the next load.
+    let status = 'failed';
+    for (let i = 0; i < 100 && status !== 'ready'; i++) {
+      const health = await fetch(`${url}/health`);
+      if (health.status === 503) assert.equal(health.headers.get('retry-after'), '1');
+      status = ((await health.json()) as { status: string }).status;
+      if (status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(status, 'ready', 'GET /health alone brought the model up');
     const predicted = await post(JSON.stringify(FOUR), { 'content-type': 'application/json' }, url);
     assert.equal(predicted.status, 200);
     await predicted.body?.cancel();

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/function/config.ts';
 import { createHandler, type Handler } from '../../src/function/handler.ts';
 import type { ApiGatewayEvent } from '../../src/function/http/event.ts';
 import { createLogger } from '../../src/function/logger.ts';
+import { fromServices } from '../../src/function/models.ts';
 import { createRankingsReader } from '../../src/function/rankings.ts';
 import type { ModelService } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
@@ -19,6 +20,7 @@ import { type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
 const noModel: ModelService = {
   get: () => Promise.reject(new Error('the rankings routes must not load the model')),
   status: () => ({ state: 'idle', modelUri: 'unused' }),
+  warm: () => undefined,
 };
 
 describe('GET /rankings/* from S3', () => {
@@ -41,7 +43,12 @@ describe('GET /rankings/* from S3', () => {
     assert.equal(config.rankingsUri, rankingsUri);
     const rankings = createRankingsReader({ uri: config.rankingsUri, storage: s3.storage });
     const logger = createLogger({ level: 'SILENT', write: () => undefined });
-    handler = createHandler({ service: noModel, config, logger, rankings });
+    handler = createHandler({
+      models: fromServices(new Map([['review-sentiment', noModel]]), 'review-sentiment'),
+      config,
+      logger,
+      rankings,
+    });
   });
   after(() => s3.stop());
 

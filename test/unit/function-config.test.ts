@@ -14,6 +14,9 @@ describe('loadConfig', () => {
   test('defaults: the repo bundle folder, published limits, auto backend, INFO, no review text', () => {
     assert.deepEqual(loadConfig({}), {
       modelUri: DEFAULT_MODEL_URI,
+      models: [{ name: 'review-sentiment', uri: DEFAULT_MODEL_URI }],
+      defaultModel: 'review-sentiment',
+      metricsNamespace: 'ReviewSentiment',
       limits: { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 },
       backend: 'auto',
       logLevel: 'INFO',
@@ -40,9 +43,14 @@ describe('loadConfig', () => {
       LOG_REVIEW_TEXT: 'true',
       CORS_ALLOW_ORIGINS: 'https://shop.example.com, http://localhost:5173,https://*.example.org',
       RANKINGS_URI: 's3://bucket/rankings/',
+      DEFAULT_MODEL: 'stars',
+      METRICS_NAMESPACE: 'Team/Reviews',
     });
     assert.deepEqual(config, {
       modelUri: 's3://bucket/models/review-sentiment/',
+      models: [{ name: 'stars', uri: 's3://bucket/models/review-sentiment/' }],
+      defaultModel: 'stars',
+      metricsNamespace: 'Team/Reviews',
       limits: { maxReviews: 5, maxReviewChars: 200, maxBodyBytes: 4096 },
       backend: 'wasm',
       logLevel: 'DEBUG',
@@ -72,6 +80,9 @@ describe('loadConfig', () => {
       LOG_REVIEW_TEXT: 'yes',
       CORS_ALLOW_ORIGINS: 'https://shop.example.com/',
       RANKINGS_URI: 'gs://bucket/rankings/',
+      METRICS_NAMESPACE: 'AWS/Lambda',
+      DEFAULT_MODEL: 'Stars',
+      MODELS: 'Review=s3://b/p/',
     };
     for (const [name, value] of Object.entries(cases)) {
       assert.throws(
@@ -97,6 +108,50 @@ describe('loadConfig', () => {
     const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fn', MODEL_URI: 's3://bucket/m/' };
     assert.equal(loadConfig(lambda).rankingsUri, null);
     assert.equal(loadConfig({ ...lambda, RANKINGS_URI: 's3://bucket/r/' }).rankingsUri, 's3://bucket/r/');
+  });
+
+  test('MODELS: several bundles by name; the first is the default unless DEFAULT_MODEL says otherwise', () => {
+    const models = 'review-sentiment=s3://b/models/review-sentiment/, emotion=/opt/models/emotion,';
+    const config = loadConfig({ MODELS: models, AWS_LAMBDA_FUNCTION_NAME: 'fn' });
+    assert.deepEqual(config.models, [
+      { name: 'review-sentiment', uri: 's3://b/models/review-sentiment/' },
+      { name: 'emotion', uri: '/opt/models/emotion' },
+    ]);
+    assert.equal(config.defaultModel, 'review-sentiment');
+    assert.equal(config.modelUri, 's3://b/models/review-sentiment/');
+    const emotion = loadConfig({ MODELS: models, DEFAULT_MODEL: 'emotion' });
+    assert.equal(emotion.defaultModel, 'emotion');
+    assert.equal(emotion.modelUri, '/opt/models/emotion');
+  });
+
+  test('MODELS refuses duplicates, bad names, bad entries, an unknown default, and MODEL_URI beside it', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ MODELS: 'a=s3://b/a/,a=s3://b/other/' }, /^MODELS names "a" twice/],
+      [{ MODELS: 'Emotion=s3://b/e/' }, /^MODELS has an invalid model name "Emotion": use lower-case/],
+      [{ MODELS: 'emo_tion=s3://b/e/' }, /^MODELS has an invalid model name "emo_tion"/],
+      [{ MODELS: '-emotion=s3://b/e/' }, /^MODELS has an invalid model name "-emotion"/],
+      [{ MODELS: 's3://b/e/' }, /^MODELS entries are name=uri/],
+      [{ MODELS: 'emotion=' }, /^MODELS entries are name=uri/],
+      [{ MODELS: ' , ' }, /^MODELS is set but lists no model/],
+      [{ MODELS: 'a=s3://b/a/', DEFAULT_MODEL: 'b' }, /^DEFAULT_MODEL "b" is not in MODELS \(a\)/],
+      [{ MODELS: 'a=s3://b/a/', MODEL_URI: 's3://b/a/' }, /^MODELS and MODEL_URI are both set/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) => error instanceof BadRequestError && message.test(error.message),
+        JSON.stringify(env),
+      );
+    }
+  });
+
+  test('MODEL_URI alone serves one model named after its folder (or DEFAULT_MODEL)', () => {
+    const named = (uri: string) => loadConfig({ MODEL_URI: uri }).defaultModel;
+    assert.equal(named('s3://bucket/models/review-sentiment/'), 'review-sentiment');
+    assert.equal(named('s3://bucket/models/review-sentiment/20261121T224246Z-43eb3d8f/'), 'review-sentiment');
+    assert.equal(named('file:///opt/Models/Emotion_v2'), 'emotion-v2');
+    assert.equal(named('s3://___/'), 'default');
+    assert.equal(loadConfig({ MODEL_URI: 's3://b/m/', DEFAULT_MODEL: 'stars' }).defaultModel, 'stars');
   });
 
   test('in Lambda MODEL_URI is required', () => {

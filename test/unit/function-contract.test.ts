@@ -16,6 +16,7 @@ import { openApiDocument } from '../../src/function/contract/openapi.ts';
 import { createHandler, type Handler } from '../../src/function/handler.ts';
 import { contractAjv, validateReviews } from '../../src/function/http/validate.ts';
 import { createLogger } from '../../src/function/logger.ts';
+import { fromServices } from '../../src/function/models.ts';
 import { createModelService } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
@@ -33,7 +34,11 @@ before(async () => {
   await writeBundleDir(join(root, 'model'), (await makeTinyBundle()).files, 'v1', { latest: true });
   config = loadConfig({ MODEL_URI: join(root, 'model'), TFJS_BACKEND: 'cpu' });
   const service = createModelService({ modelUri: config.modelUri, backend: config.backend });
-  handler = createHandler({ service, config, logger: createLogger({ level: 'SILENT' }) });
+  handler = createHandler({
+    models: fromServices(new Map([['review-sentiment', service]]), 'review-sentiment'),
+    config,
+    logger: createLogger({ level: 'SILENT' }),
+  });
 });
 
 after(() => rm(root, { recursive: true, force: true }));

@@ -10,11 +10,13 @@ import { type Config, loadConfig } from '../../src/function/config.ts';
 import { createHandler, type Handler } from '../../src/function/handler.ts';
 import type { ApiGatewayEvent } from '../../src/function/http/event.ts';
 import type { Problem } from '../../src/function/http/problems.ts';
-import { createLogger } from '../../src/function/logger.ts';
+import { createLogger, plainLogger } from '../../src/function/logger.ts';
+import { createModelRegistry, fromServices, type ModelRegistry } from '../../src/function/models.ts';
 import { createRankingsReader } from '../../src/function/rankings.ts';
-import { createModelService, type LoadedModel, type ModelService } from '../../src/function/service.ts';
+import { createModelService, type ModelService } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
+import type { Scorer } from '../../src/model/scorer.ts';
 import { DirStore } from '../../src/storage/dir.ts';
 import {
   EVENT_EXPECTATIONS,
@@ -49,14 +51,19 @@ let root: string;
 let config: Config;
 let tiny: Awaited<ReturnType<typeof makeTinyBundle>>;
 
+/** Emotion labels are names, not ratings: their score is null and their v2 rating is BYTES. */
+const EMOTIONS = ['anger', 'joy', 'neutral'];
+
 before(async () => {
   // The backend is chosen before the first tensor (the tiny bundle), as the service would.
   await selectBackend('cpu');
   root = await mkdtemp(join(tmpdir(), 'handler-events-'));
   tiny = await makeTinyBundle();
   await writeBundleDir(join(root, 'ok'), tiny.files, 'v1', { latest: true });
+  const emotion = await makeTinyBundle({ labels: EMOTIONS, version: 'e1', seed: 11 });
+  await writeBundleDir(join(root, 'emotion'), emotion.files, 'e1', { latest: true });
   config = loadConfig({
-    MODEL_URI: join(root, 'ok'),
+    MODELS: `review-sentiment=${join(root, 'ok')},emotion=${join(root, 'emotion')}`,
     TFJS_BACKEND: 'cpu',
     CORS_ALLOW_ORIGINS: 'https://shop.example.com',
   });
@@ -69,20 +76,25 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function readyService(): ModelService {
-  return createModelService({ modelUri: config.modelUri, backend: config.backend });
+function readyModels(): ModelRegistry {
+  return createModelRegistry(config.models, config.defaultModel, { backend: config.backend });
+}
+
+/** A registry of one model, for tests about the default model alone. */
+function oneModel(service: ModelService): ModelRegistry {
+  return fromServices(new Map([['review-sentiment', service]]), 'review-sentiment');
 }
 
 describe('every event file through the middy chain', async () => {
   const files = await listEventFiles();
   let handler: Handler;
-  let loaded: LoadedModel;
+  const scorers: Record<string, Scorer> = {};
 
   before(async () => {
-    const service = readyService();
-    loaded = await service.get();
+    const models = readyModels();
+    for (const name of models.names()) scorers[name] = (await models.get(name).get()).scorer;
     const rankings = createRankingsReader({ uri: join(root, 'rankings') });
-    handler = createHandler({ service, config, logger: capturedLogger().logger, rankings });
+    handler = createHandler({ models, config, logger: capturedLogger().logger, rankings });
   });
 
   test('each event file has an expectation, and each expectation a file', () => {
@@ -97,9 +109,13 @@ describe('every event file through the middy chain', async () => {
       const pristine = structuredClone(event);
       const response = await invoke(handler, event);
       assert.equal(response.statusCode, expectation.status, response.body);
-      expectation.check(response, {
+      const scorer = scorers[config.defaultModel];
+      assert.ok(scorer);
+      await expectation.check(response, {
         event,
-        scorer: loaded.scorer,
+        scorer,
+        scorers,
+        defaultModel: config.defaultModel,
         limits: config.limits,
         corsAllowOrigins: config.corsAllowOrigins,
       });
@@ -111,12 +127,16 @@ describe('every event file through the middy chain', async () => {
 describe('request logs', () => {
   test('one line per request with ids, status, latency, cold start, count, version; no review text', async () => {
     const { logger, lines, raw } = capturedLogger();
-    const handler = createHandler({ service: readyService(), config, logger });
+    const handler = createHandler({ models: readyModels(), config, logger });
     const files = await listEventFiles();
     const texts = new Set<string>();
     for (const file of files) {
       const event = await loadEvent(file);
       await invoke(handler, event);
+      if (typeof event.body === 'string' && file.startsWith('v2-infer')) {
+        for (const input of JSON.parse(event.body).inputs as { data: string[] }[])
+          for (const text of input.data) if (text) texts.add(text);
+      }
       if (typeof event.body === 'string' && file.startsWith('predictions-')) {
         for (const review of reviewsOf(event)) {
           if (typeof review === 'string') texts.add(review);
@@ -157,7 +177,7 @@ describe('request logs', () => {
   test('LOG_REVIEW_TEXT=true puts the reviews in the request line', async () => {
     const { logger, lines } = capturedLogger();
     const withText = { ...config, logReviewText: true };
-    const handler = createHandler({ service: readyService(), config: withText, logger });
+    const handler = createHandler({ models: readyModels(), config: withText, logger });
     const event = await loadEvent('predictions-4-reviews.json');
     await invoke(handler, event);
     const line = lines.find((l) => l.message === 'request');
@@ -178,7 +198,7 @@ describe('CORS', () => {
     response.headers['Access-Control-Allow-Origin'];
 
   test('an allowed origin may read answers and errors; another origin gets no CORS header', async () => {
-    const handler = createHandler({ service: readyService(), config, logger: capturedLogger().logger });
+    const handler = createHandler({ models: readyModels(), config, logger: capturedLogger().logger });
     for (const file of [
       'predictions-4-reviews.json',
       'error-non-string-item.json',
@@ -196,13 +216,13 @@ describe('CORS', () => {
   test('no CORS_ALLOW_ORIGINS (the default in AWS): no origin is allowed; "*" allows any', async () => {
     const event = await withOrigin('predictions-4-reviews.json', 'https://shop.example.com');
     const closed = createHandler({
-      service: readyService(),
+      models: readyModels(),
       config: { ...config, corsAllowOrigins: [] },
       logger: capturedLogger().logger,
     });
     assert.equal(allowOrigin(await invoke(closed, event)), undefined);
     const open = createHandler({
-      service: readyService(),
+      models: readyModels(),
       config: { ...config, corsAllowOrigins: ['*'] },
       logger: capturedLogger().logger,
     });
@@ -210,39 +230,96 @@ describe('CORS', () => {
   });
 });
 
-describe('model load failure', () => {
-  test('503 with Retry-After while the bundle is broken, then served once it is fixed', async () => {
+/** Lets pending promise callbacks (a load that reads a folder) run until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.ok(done(), 'condition not reached');
+}
+
+describe('model load failure and healing', () => {
+  test('503 with Retry-After = the back-off left; no re-download during it; /health heals without predictions', async () => {
     const modelUri = join(root, 'broken-then-fixed');
+    let now = 0;
     const { logger, lines } = capturedLogger();
-    const service = createModelService({ modelUri, backend: 'cpu' });
-    const handler = createHandler({ service, config, logger });
+    const service = createModelService({
+      modelUri,
+      backend: 'cpu',
+      logger: plainLogger(logger),
+      clock: () => now,
+      random: () => 0,
+    });
+    const handler = createHandler({ models: oneModel(service), config, logger });
     const event = await loadEvent('predictions-4-reviews.json');
     const healthEvent = await loadEvent('health.json');
+    const attempts = () => lines.filter((l) => l.message === 'model load failed').length;
 
     const failed = await invoke(handler, event);
     assert.equal(failed.statusCode, 503);
-    assert.equal(failed.headers['retry-after'], '5');
+    assert.equal(failed.headers['retry-after'], '1', 'the first back-off is 1 s');
     assert.equal(failed.headers['content-type'], 'application/problem+json');
     const problem = JSON.parse(failed.body) as Problem;
     assert.equal(problem.instance, event.requestContext.requestId);
     assert.ok(!failed.body.includes(modelUri), 'the 503 must not reveal where the model lives');
     assert.ok(lines.some((l) => l.level === 'ERROR' && JSON.stringify(l).includes(modelUri)));
+
+    now = 400;
+    const backingOff = await invoke(handler, event);
+    assert.equal(backingOff.statusCode, 503);
+    assert.equal(backingOff.headers['retry-after'], '1', '600 ms left, rounded up');
     const unhealthy = await invoke(handler, healthEvent);
     assert.equal(unhealthy.statusCode, 503);
+    assert.equal(unhealthy.headers['retry-after'], '1');
     assert.equal(JSON.parse(unhealthy.body).status, 'failed');
+    assert.equal(attempts(), 1, 'neither the request nor the probe loaded again during the back-off');
+
+    now = 1000;
+    const retrying = await invoke(handler, healthEvent);
+    assert.equal(retrying.statusCode, 200, 'the probe started a new load: loading');
+    assert.equal(JSON.parse(retrying.body).status, 'loading');
+    await until(() => service.status().state === 'failed');
+    assert.equal(attempts(), 2);
+    assert.equal(
+      (await invoke(handler, healthEvent)).headers['retry-after'],
+      '2',
+      'the second back-off is 2 s',
+    );
 
     await writeBundleDir(modelUri, tiny.files, 'v1', { latest: true });
+    now = 3000;
+    assert.equal((await invoke(handler, healthEvent)).statusCode, 200);
+    await until(() => service.status().state !== 'loading');
+    const healthy = await invoke(handler, healthEvent);
+    assert.equal(healthy.statusCode, 200);
+    assert.equal(JSON.parse(healthy.body).status, 'ready', 'recovered without a prediction request');
     const served = await invoke(handler, event);
     assert.equal(served.statusCode, 200);
     assert.equal(JSON.parse(served.body).predictions.length, 4);
-    const healthy = await invoke(handler, healthEvent);
-    assert.equal(healthy.statusCode, 200);
-    assert.equal(JSON.parse(healthy.body).status, 'ready');
+  });
+
+  test('one broken bundle never blocks the other models', async () => {
+    const models = createModelRegistry(
+      [
+        { name: 'review-sentiment', uri: join(root, 'ok') },
+        { name: 'broken', uri: join(root, 'missing') },
+      ],
+      'review-sentiment',
+      { backend: 'cpu' },
+    );
+    const handler = createHandler({ models, config, logger: capturedLogger().logger });
+    const event = await loadEvent('predictions-4-reviews.json');
+    const broken = await invoke(handler, { ...event, rawPath: '/models/broken/predictions' });
+    assert.equal(broken.statusCode, 503);
+    assert.equal((await invoke(handler, event)).statusCode, 200);
+    const list = JSON.parse((await invoke(handler, await loadEvent('models-list.json'))).body);
+    assert.deepEqual(
+      list.models.map((m: { name: string; state: string }) => `${m.name} ${m.state}`),
+      ['review-sentiment ready', 'broken failed'],
+    );
   });
 
   test('health answers "loading" without waiting for a slow load', async () => {
     const service = createModelService({ modelUri: config.modelUri, backend: 'cpu' });
-    const handler = createHandler({ service, config, logger: capturedLogger().logger });
+    const handler = createHandler({ models: oneModel(service), config, logger: capturedLogger().logger });
     const loading = service.get();
     const response = await invoke(handler, await loadEvent('health.json'));
     assert.equal(response.statusCode, 200);
@@ -259,16 +336,17 @@ describe('model load failure', () => {
 
 describe('unexpected errors', () => {
   test('500 is generic: no message, no stack; the real error is logged', async () => {
-    const loaded = await readyService().get();
+    const loaded = await readyModels().default().get();
     // A real scorer whose weights were freed: predict throws a TensorFlow.js error nobody planned for.
     const broken = await createModelService({ modelUri: config.modelUri, backend: 'cpu' }).get();
     broken.scorer.model.dispose();
     const service: ModelService = {
       get: async () => broken,
       status: () => ({ state: 'ready', modelUri: '' }),
+      warm: () => undefined,
     };
     const { logger, lines } = capturedLogger();
-    const handler = createHandler({ service, config, logger });
+    const handler = createHandler({ models: oneModel(service), config, logger });
     const response = await invoke(handler, await loadEvent('predictions-4-reviews.json'));
     assert.equal(response.statusCode, 500);
     const body = JSON.parse(response.body) as Problem;
@@ -278,11 +356,11 @@ describe('unexpected errors', () => {
     const logged = lines.find((l) => l.message === 'request failed');
     assert.match(JSON.stringify(logged), /disposed/i);
     assert.match(JSON.stringify(logged), /stack/);
-    assert.ok(loaded.scorer.predict(['still fine']).length === 1, 'other models are unaffected');
+    assert.ok((await loaded.scorer.predict(['still fine'])).length === 1, 'other models are unaffected');
   });
 
   test('an event that is not from API Gateway gets 400', async () => {
-    const handler = createHandler({ service: readyService(), config, logger: capturedLogger().logger });
+    const handler = createHandler({ models: readyModels(), config, logger: capturedLogger().logger });
     const response = await handler({} as ApiGatewayEvent, createLocalContext());
     assert.equal(response.statusCode, 400);
     assert.match(JSON.parse(response.body).detail, /not an API Gateway proxy event/);
@@ -293,7 +371,7 @@ describe('unexpected errors', () => {
     const decoded = Buffer.from(String(event.body), 'base64').byteLength;
     const tight = loadConfig({ MODEL_URI: config.modelUri, MAX_BODY_BYTES: String(decoded - 1) });
     const handler = createHandler({
-      service: readyService(),
+      models: readyModels(),
       config: tight,
       logger: capturedLogger().logger,
     });
@@ -301,7 +379,7 @@ describe('unexpected errors', () => {
     assert.equal(tooBig.statusCode, 413);
     assert.match(JSON.parse(tooBig.body).detail, new RegExp(`${decoded} bytes; the limit is ${decoded - 1}`));
     const exact = loadConfig({ MODEL_URI: config.modelUri, MAX_BODY_BYTES: String(decoded) });
-    const fits = createHandler({ service: readyService(), config: exact, logger: capturedLogger().logger });
+    const fits = createHandler({ models: readyModels(), config: exact, logger: capturedLogger().logger });
     assert.equal((await invoke(fits, event)).statusCode, 200);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UnavailableError } from '../../src/errors.ts';
-import { invalidReviews, MODEL_UNAVAILABLE, type Problem } from '../../src/function/http/problems.ts';
+import { invalidReviews, modelUnavailable, type Problem } from '../../src/function/http/problems.ts';
 import { healthResponse, problemResponse } from '../../src/function/http/responses.ts';
 import type { ModelStatus } from '../../src/function/service.ts';
 
@@ -25,12 +25,13 @@ describe('problemResponse', () => {
 
   test('a 503 carries Retry-After but not its cause', () => {
     const cause = new Error('s3://secret-bucket/models: AccessDenied');
+    const problem = modelUnavailable(7);
     const response = problemResponse(
-      new UnavailableError(`cannot load the model: ${cause.message}`, { cause, problem: MODEL_UNAVAILABLE }),
+      new UnavailableError(`cannot load the model: ${cause.message}`, { cause, problem }),
       'req-2',
     );
     assert.equal(response.statusCode, 503);
-    assert.equal(response.headers['retry-after'], '5');
+    assert.equal(response.headers['retry-after'], '7');
     assert.ok(!response.body.includes('secret-bucket'));
   });
 
@@ -75,10 +76,12 @@ describe('healthResponse', () => {
     }
   });
 
-  test('failed: 503 with Retry-After; the error text stays in the logs', () => {
-    const response = healthResponse({ state: 'failed', modelUri: '/m', error: 'ENOENT /m/latest' }, LIMITS);
+  test('failed: 503 with Retry-After (the back-off left, at least 1 s); the error text stays in the logs', () => {
+    const failed: ModelStatus = { state: 'failed', modelUri: '/m', error: 'ENOENT /m/latest' };
+    const response = healthResponse({ ...failed, retryAfterSeconds: 4 }, LIMITS);
     assert.equal(response.statusCode, 503);
-    assert.equal(response.headers['retry-after'], '5');
+    assert.equal(response.headers['retry-after'], '4');
+    assert.equal(healthResponse({ ...failed, retryAfterSeconds: 0 }, LIMITS).headers['retry-after'], '1');
     assert.equal(JSON.parse(response.body).status, 'failed');
     assert.ok(!response.body.includes('ENOENT'));
   });

@@ -83,13 +83,15 @@ describe('createModelService', () => {
       modelUri: uri,
       backend: 'cpu',
       model: { name: 'tiny-test-model', version: 'v7' },
+      labels: ['1', '2', '3', '4', '5'],
     });
   });
 
-  test('a failed load is shared by concurrent callers, then forgotten so the next get() retries', async () => {
+  test('a failed load is shared by concurrent callers, then retried by the first get() after its back-off', async () => {
     const uri = join(root, 'later');
     const { calls, logs, options } = observed(uri);
-    const service = createModelService(options);
+    let now = 0;
+    const service = createModelService({ ...options, clock: () => now, random: () => 0 });
     const failures = await Promise.allSettled([service.get(), service.get()]);
     assert.equal(calls.select, 1);
     for (const failure of failures) {
@@ -101,6 +103,7 @@ describe('createModelService', () => {
     }
     const status = service.status();
     assert.equal(status.state, 'failed');
+    assert.equal(status.retryAfterSeconds, 1);
     assert.match(status.error ?? '', /neither manifest\.json/);
     assert.deepEqual(
       logs.map((l) => `${l.level} ${l.msg}`),
@@ -108,10 +111,51 @@ describe('createModelService', () => {
     );
 
     await publishBundle(files, uri);
+    now = 999;
+    await assert.rejects(service.get(), (e: unknown) => {
+      assert.ok(e instanceof UnavailableError);
+      assert.equal(e.problem?.headers?.['retry-after'], '1');
+      return true;
+    });
+    assert.equal(calls.select, 1, 'no new load during the back-off, though the bundle is there now');
+    now = 1000;
     const loaded = await service.get();
     assert.equal(calls.select, 2);
     assert.equal(loaded.manifest.version, 'v7');
     assert.equal(service.status().state, 'ready');
     assert.equal(service.status().error, undefined);
+  });
+
+  test('back-off doubles from 1 s to 60 s across failed loads', async () => {
+    const uri = join(root, 'flaky');
+    let now = 0;
+    const service = createModelService({ ...observed(uri).options, clock: () => now, random: () => 0 });
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await assert.rejects(service.get());
+      waits.push(service.status().retryAfterSeconds ?? -1);
+      now += (service.status().retryAfterSeconds ?? 0) * 1000;
+    }
+    assert.deepEqual(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+  });
+
+  test('warm() starts a load unless loaded, loading or backing off, and never throws', async () => {
+    const uri = join(root, 'warm');
+    let now = 0;
+    const { calls, options } = observed(uri);
+    const service = createModelService({ ...options, clock: () => now, random: () => 0 });
+    service.warm();
+    assert.equal(service.status().state, 'loading');
+    service.warm();
+    await assert.rejects(service.get());
+    assert.equal(calls.select, 1, 'warm() while loading shares the load');
+    service.warm();
+    assert.equal(service.status().state, 'failed', 'backing off: warm() waits');
+    await publishBundle(files, uri);
+    now = 1000;
+    service.warm();
+    assert.equal(service.status().state, 'loading');
+    assert.equal((await service.get()).manifest.version, 'v7');
+    assert.equal(calls.select, 2);
   });
 });

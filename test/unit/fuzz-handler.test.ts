@@ -15,6 +15,7 @@ import { createHandler, type Handler } from '../../src/function/handler.ts';
 import type { ApiGatewayEvent } from '../../src/function/http/event.ts';
 import type { HttpResponse } from '../../src/function/http/responses.ts';
 import { createLogger } from '../../src/function/logger.ts';
+import { fromServices } from '../../src/function/models.ts';
 import { createModelService, type LoadedModel } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
@@ -43,7 +44,11 @@ before(async () => {
   });
   const service = createModelService({ modelUri: config.modelUri, backend: config.backend });
   loaded = await service.get();
-  handler = createHandler({ service, config, logger: createLogger({ level: 'SILENT' }) });
+  handler = createHandler({
+    models: fromServices(new Map([['review-sentiment', service]]), 'review-sentiment'),
+    config,
+    logger: createLogger({ level: 'SILENT' }),
+  });
 });
 
 after(async () => {

@@ -368,9 +368,16 @@ describe('template.yaml', () => {
       'GET /',
       'GET /health',
       'GET /openapi.json',
+      'GET /models',
       'GET /rankings/latest',
       'GET /rankings/{period}',
+      'GET /v2/health/live',
+      'GET /v2/health/ready',
+      'GET /v2/models/{name}',
+      'GET /v2/models/{name}/ready',
+      'POST /models/{name}/predictions',
       'POST /predictions',
+      'POST /v2/models/{name}/infer',
     ]);
     assert.equal(
       Object.values(fnProps.Events ?? {}).length,
@@ -579,6 +586,28 @@ describe('template.yaml', () => {
     });
   }
 
+  test('MODELS, when given, replaces MODEL_URI; the namespace parameter is one the function accepts', () => {
+    const several = new Evaluator(template, {
+      ModelPrefix: 'models/',
+      Models: 'review-sentiment=s3://b/models/review-sentiment/,emotion=s3://b/models/emotion/',
+      MetricsNamespace: 'Team/Reviews',
+    });
+    const env = environment(several);
+    assert.equal(env.MODEL_URI, undefined);
+    const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'fn' });
+    assert.deepEqual(
+      config.models.map((m) => m.name),
+      ['review-sentiment', 'emotion'],
+    );
+    assert.equal(config.metricsNamespace, 'Team/Reviews');
+    const single = environment(SCENARIOS.created);
+    assert.equal(single.MODELS, '');
+    assert.equal(loadConfig(single).metricsNamespace, 'ReviewSentiment');
+    const pattern = new RegExp(String((parameters.MetricsNamespace as Json).AllowedPattern));
+    for (const good of ['ReviewSentiment', 'Team/Reviews', 'a.b-c_d#e:f']) assert.match(good, pattern);
+    for (const bad of ['AWS/Lambda', '', 'has space']) assert.doesNotMatch(bad, pattern);
+  });
+
   test('parameter choices are values the function accepts', () => {
     const allowed = (name: string) => (parameters[name] as Json).AllowedValues as string[];
     for (const level of allowed('LogLevel')) {
@@ -617,6 +646,8 @@ describe('template.yaml', () => {
     const logging = SCENARIOS.created.eval(fnProps.LoggingConfig) as Json;
     assert.equal(logging.LogFormat, 'JSON');
     assert.equal(logging.ApplicationLogLevel, environment(SCENARIOS.created).LOG_LEVEL);
+    // Lambda's START and REPORT lines (init duration, max memory used) are INFO: they must get through.
+    assert.equal(logging.SystemLogLevel, 'INFO');
     // Lambda writes to /aws/lambda/<name> unless told otherwise: the group above must be the one used.
     assert.ok(logging.LogGroup === undefined || logging.LogGroup === props.LogGroupName);
   });

@@ -20,9 +20,6 @@ export function problemType(slug: string): string {
   return `${PROBLEM_TYPE_BASE}${slug}`;
 }
 
-/** Seconds a client should wait before retrying when the model is unavailable (a load takes seconds). */
-export const RETRY_AFTER_SECONDS = 5;
-
 const KIND_STATUS: Record<ErrorKind, number> = {
   'bad-request': 400,
   'not-found': 404,
@@ -139,6 +136,14 @@ export function unsupportedMediaType(contentType: string): BadRequestError {
   );
 }
 
+/** The Open Inference Protocol answers bad input with 400 (it has no 422). */
+export function invalidInferenceRequest(detail: string): BadRequestError {
+  return new BadRequestError(
+    detail,
+    problem({ status: 400, slug: 'invalid-inference-request', title: 'Invalid inference request' }),
+  );
+}
+
 export function invalidReviews(errors: readonly FieldError[]): BadRequestError {
   const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
   return new BadRequestError(
@@ -147,10 +152,22 @@ export function invalidReviews(errors: readonly FieldError[]): BadRequestError {
   );
 }
 
-/** How a failed model load reads to clients; the load error itself is the error's `cause`. */
-export const MODEL_UNAVAILABLE: ProblemDetails = {
-  slug: 'model-unavailable',
-  title: 'Model unavailable',
-  detail: 'the model could not be loaded; retry later',
-  headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
-};
+/**
+ * How a failed model load reads to clients; the load error itself is the error's `cause`. Retry-After is
+ * the time left in the load's back-off: no new load starts before then.
+ */
+export function modelUnavailable(retryAfterSeconds: number): ProblemDetails {
+  return {
+    slug: 'model-unavailable',
+    title: 'Model unavailable',
+    detail: 'the model could not be loaded; retry later',
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  };
+}
+
+export function modelNotFound(name: string): NotFoundError {
+  return new NotFoundError(
+    `no model named ${JSON.stringify(name)}; GET /models lists the models this function serves`,
+    problem({ slug: 'model-not-found', title: 'Model not found' }),
+  );
+}

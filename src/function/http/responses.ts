@@ -4,7 +4,7 @@
  */
 import type { Limits } from '../config.ts';
 import type { ModelStatus } from '../service.ts';
-import { RETRY_AFTER_SECONDS, toProblem } from './problems.ts';
+import { toProblem } from './problems.ts';
 
 export interface HttpResponse {
   statusCode: number;
@@ -44,7 +44,7 @@ export interface HealthBody {
 
 /**
  * Never waits for the model. 200 while ready, loading or idle (requests are accepted: they wait for
- * the load); 503 with Retry-After when the last load failed (the next request retries it).
+ * the load); 503 with Retry-After when the last load failed (the back-off's remaining seconds).
  */
 export function healthResponse(status: ModelStatus, limits: Limits): HttpResponse {
   const body: HealthBody = {
@@ -55,5 +55,19 @@ export function healthResponse(status: ModelStatus, limits: Limits): HttpRespons
     limits: { ...limits },
   };
   const failed = status.state === 'failed';
-  return jsonResponse(failed ? 503 : 200, body, failed ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
+  return jsonResponse(failed ? 503 : 200, body, failed ? retryAfter(status) : {});
+}
+
+/** At least 1 s: a failed model whose back-off just ended is being (or about to be) loaded again. */
+export function retryAfter(status: ModelStatus): Record<string, string> {
+  return { 'retry-after': String(Math.max(1, status.retryAfterSeconds ?? 1)) };
+}
+
+/**
+ * The Open Inference Protocol's error body, {"error": "..."}, with the status and headers our problem
+ * would have: client errors say what is wrong, server errors stay generic (the cause is logged).
+ */
+export function inferenceErrorResponse(error: unknown): HttpResponse {
+  const { problem, headers } = toProblem(error);
+  return jsonResponse(problem.status, { error: problem.detail }, headers);
 }

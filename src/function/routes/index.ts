@@ -5,13 +5,17 @@
  */
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
 import { health } from './health.ts';
+import { models } from './models.ts';
 import { openapi } from './openapi.ts';
 import { page } from './page.ts';
-import { predictions } from './predictions.ts';
+import { modelPredictions, predictions } from './predictions.ts';
 import { preflight } from './preflight.ts';
 import { rankingsLatest } from './rankings-latest.ts';
 import { rankingsPeriod } from './rankings-period.ts';
 import type { RouteHandler } from './route.ts';
+import { v2Live, v2Ready } from './v2-health.ts';
+import { v2Infer } from './v2-infer.ts';
+import { v2ModelMetadata, v2ModelReady } from './v2-model.ts';
 
 export type { RouteContext, RouteHandler } from './route.ts';
 
@@ -23,6 +27,14 @@ export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandle
   // Before /rankings/{period}: the first template that fits a path wins.
   '/rankings/latest': { GET: rankingsLatest },
   '/rankings/{period}': { GET: rankingsPeriod },
+  '/models': { GET: models },
+  '/models/{name}/predictions': { POST: modelPredictions },
+  // Open Inference Protocol (KServe v2); errors under /v2 are {"error": "..."} (http/responses.ts).
+  '/v2/health/live': { GET: v2Live },
+  '/v2/health/ready': { GET: v2Ready },
+  '/v2/models/{name}': { GET: v2ModelMetadata },
+  '/v2/models/{name}/ready': { GET: v2ModelReady },
+  '/v2/models/{name}/infer': { POST: v2Infer },
 };
 
 export interface RouteMatch {
@@ -37,13 +49,28 @@ export function matchRoute(method: string, path: string): RouteMatch {
   for (const [route, methods] of Object.entries(ROUTES)) {
     const params = matchTemplate(route, path);
     if (!params) continue;
-    const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    const handler = handlerFor(methods, method);
     // Any known path answers a CORS preflight; the table need not list OPTIONS.
-    if (!handler && method === 'OPTIONS') return { handler: preflight(Object.keys(methods)), route, params };
-    if (!handler) throw methodNotAllowed(method, path, Object.keys(methods));
+    if (!handler && method === 'OPTIONS')
+      return { handler: preflight(allowedMethods(methods)), route, params };
+    if (!handler) throw methodNotAllowed(method, path, allowedMethods(methods));
     return { handler, route, params };
   }
   throw routeNotFound(path);
+}
+
+/** HEAD runs the GET handler (RFC 9110); the handler drops the body (http/middlewares.ts, headResponses). */
+function handlerFor(
+  methods: Readonly<Record<string, RouteHandler>>,
+  method: string,
+): RouteHandler | undefined {
+  if (Object.hasOwn(methods, method)) return methods[method];
+  return method === 'HEAD' && Object.hasOwn(methods, 'GET') ? methods.GET : undefined;
+}
+
+function allowedMethods(methods: Readonly<Record<string, RouteHandler>>): string[] {
+  const allowed = Object.keys(methods);
+  return allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
 }
 
 /** Segment by segment; `{name}` matches one non-empty segment. Null when the path does not fit. */

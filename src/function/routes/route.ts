@@ -4,13 +4,16 @@ import type { Config } from '../config.ts';
 import type { HttpRequest } from '../http/event.ts';
 import type { RequestContext } from '../http/middlewares.ts';
 import type { HttpResponse } from '../http/responses.ts';
+import type { ServiceMetrics } from '../metrics.ts';
+import type { ModelRegistry } from '../models.ts';
 import type { RankingsReader } from '../rankings.ts';
-import type { ModelService } from '../service.ts';
 
 export interface HandlerDependencies {
-  service: ModelService;
+  models: ModelRegistry;
   config: Pick<Config, 'limits' | 'logReviewText' | 'corsAllowOrigins'>;
   logger: Logger;
+  /** CloudWatch embedded-format metrics; none are emitted without it. */
+  metrics?: ServiceMetrics;
   /** Published rankings (GET /rankings/*); absent: those routes answer 404. */
   rankings?: RankingsReader;
 }
