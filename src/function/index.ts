@@ -10,7 +10,6 @@ import { createLogger, plainLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createModelRegistry } from './models.ts';
 import { createRankingsReader } from './rankings.ts';
-import { createModelService } from './service.ts';
 
 /** Lambda allows init 10 s before restarting it; past this the load simply continues into the first request. */
 const INIT_WAIT_MS = 8000;

@@ -263,6 +263,18 @@ function environment(evaluator: Evaluator): Record<string, string> {
   return evaluator.eval((fnProps.Environment as Json).Variables) as Record<string, string>;
 }
 
+/**
+ * The function's configuration as deployed. The evaluator leaves a created bucket's name as a `ref:`
+ * placeholder; a bucket name stands in for it, so loadConfig parses the URIs as it would in AWS.
+ */
+function deployedConfig(evaluator: Evaluator, extra: Record<string, string> = {}) {
+  const variables = Object.entries(environment(evaluator)).map(([name, value]) => [
+    name,
+    String(value).replace('ref:ModelBucket', 'created-model-bucket'),
+  ]);
+  return loadConfig({ ...Object.fromEntries(variables), AWS_LAMBDA_FUNCTION_NAME: 'fn', ...extra });
+}
+
 describe('CloudFormation short-form tags', () => {
   test('parse to the long forms in scalar, sequence and mapping variants', () => {
     const parsed = parseTemplate(
@@ -367,8 +379,8 @@ describe('template.yaml', () => {
     assert.deepEqual(served.sort(), [
       'GET /',
       'GET /health',
-      'GET /openapi.json',
       'GET /models',
+      'GET /openapi.json',
       'GET /rankings/latest',
       'GET /rankings/{period}',
       'GET /v2/health/live',
@@ -457,12 +469,7 @@ describe('template.yaml', () => {
     assert.ok((cors.AllowHeaders as string[]).includes('content-type'));
     assert.ok(Number(cors.MaxAge) > 0);
     const env = environment(evaluator);
-    // The evaluator leaves the bucket as a ref: placeholder; this test is about origins only.
-    const config = loadConfig({
-      ...env,
-      AWS_LAMBDA_FUNCTION_NAME: 'fn',
-      RANKINGS_URI: 's3://rankings-bucket/rankings/',
-    });
+    const config = deployedConfig(evaluator);
     assert.deepEqual(
       config.corsAllowOrigins,
       cors.AllowOrigins,
@@ -592,9 +599,8 @@ describe('template.yaml', () => {
       Models: 'review-sentiment=s3://b/models/review-sentiment/,emotion=s3://b/models/emotion/',
       MetricsNamespace: 'Team/Reviews',
     });
-    const env = environment(several);
-    assert.equal(env.MODEL_URI, undefined);
-    const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'fn' });
+    assert.equal(environment(several).MODEL_URI, undefined);
+    const config = deployedConfig(several);
     assert.deepEqual(
       config.models.map((m) => m.name),
       ['review-sentiment', 'emotion'],
@@ -602,7 +608,7 @@ describe('template.yaml', () => {
     assert.equal(config.metricsNamespace, 'Team/Reviews');
     const single = environment(SCENARIOS.created);
     assert.equal(single.MODELS, '');
-    assert.equal(loadConfig(single).metricsNamespace, 'ReviewSentiment');
+    assert.equal(deployedConfig(SCENARIOS.created).metricsNamespace, 'ReviewSentiment');
     const pattern = new RegExp(String((parameters.MetricsNamespace as Json).AllowedPattern));
     for (const good of ['ReviewSentiment', 'Team/Reviews', 'a.b-c_d#e:f']) assert.match(good, pattern);
     for (const bad of ['AWS/Lambda', '', 'has space']) assert.doesNotMatch(bad, pattern);
