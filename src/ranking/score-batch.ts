@@ -7,6 +7,7 @@ import { loadBundle } from '../bundle/read.ts';
 import { BadRequestError } from '../errors.ts';
 import { type BackendPreference, selectBackend } from '../model/backend.ts';
 import { buildScorer } from '../model/build.ts';
+import { temperRow } from '../model/postprocess.ts';
 import type { Scorer } from '../model/scorer.ts';
 import type { Storage } from '../storage/index.ts';
 import { type Review, reviewText } from '../text/review.ts';
@@ -38,9 +39,14 @@ export function scorerScoreBatch(scorer: Scorer): ScoreBatch {
     );
   }
   const { maxLen } = scorer.manifest.preprocessing;
+  // The API's `score` is computed from the tempered probabilities (manifest postprocessing): so is this.
+  const temperature = scorer.manifest.postprocessing?.temperature ?? 1;
   return async (reviews) => {
     const sequences = reviews.map((review) => scorer.tokenizer.encode(reviewText(review), maxLen));
-    return scorer.probabilities(sequences).map((p) => values.reduce((sum, v, k) => sum + v * (p[k] ?? 0), 0));
+    return (await scorer.probabilities(sequences)).map((raw) => {
+      const p = temperRow(raw, temperature);
+      return values.reduce((sum, v, k) => sum + v * (p[k] ?? 0), 0);
+    });
   };
 }
 
