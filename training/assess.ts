@@ -38,13 +38,15 @@ export interface ViewMetrics extends Metrics {
 export interface CalibrationReport extends Postprocessing {
   nllBefore: number;
   nllAfter: number;
-  /** Validation MAE of each decision rule (ordinal labels only). */
+  /** Validation MAE of each decision rule, and the standard error of their paired difference (ordinal only). */
   maeByRule: Record<DecisionRule, number> | null;
+  maeGainStandardError: number | null;
 }
 
 /**
  * Fits the temperature on validation rows of every view at once (the API serves all of them with one
- * bundle), then picks the decision rule with the lower validation MAE on the tempered probabilities.
+ * bundle), then picks the decision rule on the tempered probabilities: the median only where it lowers
+ * validation MAE beyond noise (chooseOrdinalRule).
  */
 export function fitPostprocessing(
   probabilities: readonly Float32Array[],
@@ -60,6 +62,7 @@ export function fitPostprocessing(
       nllBefore: fit.nllBefore,
       nllAfter: fit.nllAfter,
       maeByRule: null,
+      maeGainStandardError: null,
     };
   }
   const choice = chooseOrdinalRule(applyTemperature(probabilities, temperature), labels, labelValues);
@@ -69,6 +72,7 @@ export function fitPostprocessing(
     nllBefore: fit.nllBefore,
     nllAfter: fit.nllAfter,
     maeByRule: choice.mae,
+    maeGainStandardError: choice.standardError,
   };
 }
 

@@ -170,7 +170,7 @@ function viewsSection(a: NonNullable<ReportInput['assessment']>): string {
   }
   const c = a.calibration;
   const mae = c.maeByRule
-    ? `; validation MAE: most probable rating ${c.maeByRule.argmax.toFixed(3)}, median ${c.maeByRule.median.toFixed(3)}`
+    ? `; validation MAE: most probable rating ${c.maeByRule.argmax.toFixed(3)}, median ${c.maeByRule.median.toFixed(3)} (the median is used only when it is lower by more than two standard errors of the paired difference, here ${(c.maeGainStandardError ?? 0).toFixed(4)})`
     : '';
   return `<h2>Every input view</h2>
 <p class="note">title+text: the review as the data has it; text-only: the same rows without their title, as most API

@@ -3,6 +3,9 @@
  * serving rebuilds the model from bytes it fetched (no /tmp, no file:// or http:// loaders).
  */
 import * as tf from '@tensorflow/tfjs';
+// Registers our custom layers (NgramIds, MaskedPooling) with tfjs' deserialiser: a bundle that uses them
+// must load wherever bundles are read, not only where an architecture was built first.
+import '../model/architectures/layers.ts';
 
 export const WEIGHTS_FILE = 'weights.bin';
 

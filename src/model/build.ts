@@ -90,10 +90,13 @@ function checkModel(loaded: BundleParts, model: tf.LayersModel): void {
   const embedding = model.layers.find((layer) => layer.getClassName() === 'Embedding');
   if (!embedding) throw bundleError(uri, 'the model has no Embedding layer to take word ids');
   const config = embedding.getConfig();
-  if (config.inputDim !== manifest.preprocessing.numWords) {
+  // Word ids, plus the hashed word-pair ids of architectures that add them (bag: architecture.buckets).
+  const buckets = Number(manifest.architecture.buckets ?? 0);
+  const ids = manifest.preprocessing.numWords + (Number.isInteger(buckets) && buckets > 0 ? buckets : 0);
+  if (config.inputDim !== ids) {
     throw bundleError(
       uri,
-      `the embedding takes ${String(config.inputDim)} word ids but manifest.json preprocessing.numWords is ${manifest.preprocessing.numWords}`,
+      `the embedding takes ${String(config.inputDim)} ids but manifest.json says ${ids} (preprocessing.numWords ${manifest.preprocessing.numWords} + architecture.buckets ${buckets})`,
     );
   }
   if (Boolean(config.maskZero) !== manifest.maskZero) {

@@ -158,15 +158,32 @@ describe('ordinal decision rules', () => {
     }
   });
 
-  test('chooseOrdinalRule picks the rule with the lower MAE', () => {
+  test('chooseOrdinalRule picks the median only when it lowers MAE beyond noise', () => {
     const bimodal = rows([
       [0.45, 0, 0.1, 0, 0.45],
       [0.4, 0.05, 0.1, 0.05, 0.4],
     ]);
     const middle = Int32Array.from([2, 2]);
-    assert.deepEqual(chooseOrdinalRule(bimodal, middle), { rule: 'median', mae: { argmax: 2, median: 0 } });
+    assert.deepEqual(chooseOrdinalRule(bimodal, middle), {
+      rule: 'median',
+      mae: { argmax: 2, median: 0 },
+      standardError: 0,
+    });
     const ends = Int32Array.from([0, 0]);
-    assert.deepEqual(chooseOrdinalRule(bimodal, ends), { rule: 'argmax', mae: { argmax: 0, median: 2 } });
+    assert.deepEqual(chooseOrdinalRule(bimodal, ends), {
+      rule: 'argmax',
+      mae: { argmax: 0, median: 2 },
+      standardError: 0,
+    });
+    // A small average gain with a large spread is noise: the median loses accuracy for nothing.
+    const noisy = rows([
+      [0.45, 0, 0.1, 0, 0.45],
+      [0.45, 0, 0.1, 0, 0.45],
+      [0.45, 0, 0.1, 0, 0.45],
+    ]);
+    const mixed = chooseOrdinalRule(noisy, Int32Array.from([2, 0, 2]));
+    assert.ok(mixed.mae.median < mixed.mae.argmax, 'the median has the lower MAE here');
+    assert.equal(mixed.rule, 'argmax', 'but not by two standard errors');
     // label values scale the error (e.g. stars 1..5 → same as indexes; 0, 10, … → ten times)
     const tens = chooseOrdinalRule(bimodal, middle, [0, 10, 20, 30, 40]);
     assert.deepEqual(tens.mae, { argmax: 20, median: 0 });

@@ -290,7 +290,7 @@ describe('loadBundle + buildScorer from a folder', () => {
           bytes: editTokenizer(files, { numWords: 60 }),
           manifest: (m) => Object.assign(m.preprocessing, { numWords: 60 }),
         }),
-      /the embedding takes 40 word ids but manifest\.json preprocessing\.numWords is 60/,
+      /the embedding takes 40 ids but manifest\.json says 60 \(preprocessing\.numWords 60/,
     ],
     [
       'a maskZero claim the model does not honour',
