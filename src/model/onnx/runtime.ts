@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
-import { ONNX_INPUT_IDS, ONNX_INPUT_LENGTHS, ONNX_OUTPUT } from './export.ts';
+import { ONNX_INPUT_IDS, ONNX_INPUT_LENGTHS, ONNX_OUTPUT } from './io.ts';
 
 export interface OnnxScorerOptions {
   /** Threads inside one op (the LSTM's matrix products). Default: the CPUs this process may use. */
