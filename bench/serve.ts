@@ -22,6 +22,7 @@ import { createLocalContext } from '../src/local/server.ts';
 import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
 import { batchedProbabilities } from '../src/model/batching.ts';
 import type { Scorer } from '../src/model/scorer.ts';
+import type { TfjsRuntime } from '../src/model/tfjs-runtime.ts';
 import { parseStorageUri } from '../src/storage/index.ts';
 import { reviewText } from '../src/text/review.ts';
 import { startS3rver } from '../test/helpers/s3rver.ts';
@@ -174,7 +175,7 @@ async function comparePaths(
   });
   const padded = await timeIterations({
     ...SETTINGS.paddedReference,
-    run: () => batchedProbabilities(scorer.model, sequences, maxLen),
+    run: () => batchedProbabilities((scorer.runtime as TfjsRuntime).model, sequences, maxLen),
   });
   const fastPath = summarize(fast);
   const paddedToMaxLen = summarize(padded);

@@ -1,11 +1,17 @@
 /**
- * Bundles the Lambda entry (src/function/index.ts) into one ESM file, dist/index.mjs, for the container image.
+ * Bundles the Lambda entry (src/function/index.ts) into ESM for the container image: dist/index.mjs, plus
+ * chunks for the code loaded on demand (code splitting).
  *
- * Every @tensorflow/* package stays external: tfjs-node (installed only in the image) must register its
- * kernels on the SAME tfjs-core instance our code uses, and the wasm backend finds its .wasm binaries
- * relative to its own package folder. The image therefore ships them as real node_modules beside
- * index.mjs. Everything else, the AWS SDK included, is bundled so we run the SDK version we pinned and
+ * External, installed as real node_modules beside index.mjs (package.json `dependencies` lists exactly
+ * these): onnxruntime-node (a native addon with its shared library) and @tensorflow/* (the wasm backend
+ * finds its .wasm binaries relative to its own package folder, and every tfjs package must share ONE
+ * tfjs-core). Everything else, the AWS SDK included, is bundled so we run the SDK version we pinned and
  * tested rather than whichever one the Lambda runtime happens to carry.
+ *
+ * Splitting keeps TensorFlow.js out of a cold start on ONNX: the tfjs runtime (src/model/tfjs-runtime.ts)
+ * is a dynamic import, so it and its static imports of @tensorflow/* land in a chunk that only a bundle
+ * without model.onnx (or RUNTIME=tfjs) ever loads. Without splitting esbuild would hoist those imports
+ * into index.mjs.
  *
  * Usage: node scripts/build.ts [--outdir <dir>] [--minify]
  */
@@ -17,7 +23,17 @@ import * as esbuild from 'esbuild';
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 export const ENTRY_POINT = join(PROJECT_ROOT, 'src', 'function', 'index.ts');
 export const OUTPUT_FILE_NAME = 'index.mjs';
-export const EXTERNAL_PACKAGES = ['@tensorflow/*'];
+export const EXTERNAL_PACKAGES = [
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-layers',
+  '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-backend-wasm',
+  // tfjs-node / tfjs-node-gpu: optional (never in the Lambda image), imported by name when asked for.
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'onnxruntime-node',
+];
+export const CHUNK_FOLDER = 'chunks';
 
 /**
  * In ESM output esbuild replaces a CommonJS `require()` it cannot inline with a shim that throws this at
@@ -43,8 +59,12 @@ export interface BuildResult {
   bytes: number;
   /** Project-relative paths of the bundled inputs (lets callers check what was, and was not, inlined). */
   inputs: string[];
-  /** Bare specifiers the bundle still imports at run time (node builtins excluded). */
+  /** Bare specifiers the bundle still imports at run time, from any output file (node builtins excluded). */
   externalImports: string[];
+  /** External packages index.mjs imports statically, itself or through its static chunks: what every cold start loads. */
+  entryStaticImports: string[];
+  /** Every output file (index.mjs and the chunks), absolute paths. */
+  outputs: string[];
   warnings: esbuild.Message[];
 }
 
@@ -52,8 +72,11 @@ export function buildOptions(options: BuildOptions = {}): esbuild.BuildOptions {
   const outdir = options.outdir ?? join(PROJECT_ROOT, 'dist');
   return {
     absWorkingDir: PROJECT_ROOT,
-    entryPoints: [options.entryPoint ?? ENTRY_POINT],
-    outfile: join(outdir, OUTPUT_FILE_NAME),
+    entryPoints: { index: options.entryPoint ?? ENTRY_POINT },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: `${CHUNK_FOLDER}/[name]-[hash]`,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -72,7 +95,7 @@ export function buildOptions(options: BuildOptions = {}): esbuild.BuildOptions {
 /** Runs the build and throws an Error listing esbuild's messages when it fails. */
 export async function buildFunction(options: BuildOptions = {}): Promise<BuildResult> {
   const config = buildOptions(options);
-  const outfile = String(config.outfile);
+  const outfile = join(String(config.outdir), OUTPUT_FILE_NAME);
   let result: esbuild.BuildResult<{ metafile: true }>;
   try {
     result = (await esbuild.build(config)) as esbuild.BuildResult<{ metafile: true }>;
@@ -80,25 +103,46 @@ export async function buildFunction(options: BuildOptions = {}): Promise<BuildRe
     const messages = await esbuild.formatMessages((error as esbuild.BuildFailure).errors ?? [], {
       kind: 'error',
     });
-    const entry = relative(PROJECT_ROOT, String(config.entryPoints));
+    const entry = relative(PROJECT_ROOT, options.entryPoint ?? ENTRY_POINT);
     throw new Error(`esbuild failed to bundle ${entry}:\n${messages.join('')}`, { cause: error });
   }
-  const code = await readFile(outfile, 'utf8');
-  if (code.includes(DYNAMIC_REQUIRE_SHIM)) {
-    throw new Error(
-      `${outfile} calls require() from a bundled CommonJS module, which throws in ESM output: make that ` +
-        "package external, or add a banner defining require with node:module's createRequire",
-    );
+  const outputs = Object.keys(result.metafile.outputs).filter((path) => path.endsWith('.mjs'));
+  let bytes = 0;
+  for (const path of outputs) {
+    const code = await readFile(join(PROJECT_ROOT, path), 'utf8');
+    bytes += Buffer.byteLength(code);
+    if (code.includes(DYNAMIC_REQUIRE_SHIM)) {
+      throw new Error(
+        `${path} calls require() from a bundled CommonJS module, which throws in ESM output: make that ` +
+          "package external, or add a banner defining require with node:module's createRequire",
+      );
+    }
   }
-  const output = result.metafile.outputs[relative(PROJECT_ROOT, outfile)];
-  const externalImports = (output?.imports ?? [])
-    .filter((i) => i.external && !i.path.startsWith('node:'))
-    .map((i) => i.path);
+  const bare = (i: { path: string; external?: boolean }) =>
+    i.external === true && !i.path.startsWith('node:');
+  const externalImports = outputs.flatMap((path) =>
+    (result.metafile.outputs[path]?.imports ?? []).filter(bare).map((i) => i.path),
+  );
+  // Static imports from index.mjs, followed through the shared chunks it imports statically.
+  const entryStaticImports: string[] = [];
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const i of result.metafile.outputs[path]?.imports ?? []) {
+      if (i.kind !== 'import-statement') continue;
+      if (bare(i)) entryStaticImports.push(i.path);
+      else if (!i.external) visit(i.path);
+    }
+  };
+  visit(relative(PROJECT_ROOT, outfile));
   return {
     outfile,
-    bytes: Buffer.byteLength(code),
+    bytes,
     inputs: Object.keys(result.metafile.inputs),
     externalImports: [...new Set(externalImports)].sort(),
+    entryStaticImports: [...new Set(entryStaticImports)].sort(),
+    outputs: outputs.map((path) => join(PROJECT_ROOT, path)),
     warnings: result.warnings,
   };
 }
@@ -123,6 +167,7 @@ async function main(): Promise<void> {
     `built ${relative(process.cwd(), result.outfile)}: ${formatBytes(result.bytes)} from ${result.inputs.length} inputs in ${ms} ms`,
   );
   console.log(`external at run time: ${result.externalImports.join(', ') || '(none)'}`);
+  console.log(`loaded by every cold start: ${result.entryStaticImports.join(', ') || '(none)'}`);
 }
 
 if (import.meta.main) {

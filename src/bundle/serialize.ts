@@ -2,7 +2,7 @@
  * TensorFlow.js layers-format model files in memory: training writes model.json + one weights file,
  * serving rebuilds the model from bytes it fetched (no /tmp, no file:// or http:// loaders).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 
 export const WEIGHTS_FILE = 'weights.bin';
 

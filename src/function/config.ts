@@ -5,7 +5,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BadRequestError } from '../errors.ts';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../model/backend.ts';
+import {
+  BACKEND_PREFERENCES,
+  type BackendPreference,
+  RUNTIME_PREFERENCES,
+  type RuntimePreference,
+} from '../model/runtime.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,6 +25,8 @@ export interface Limits {
 export interface Config {
   modelUri: string;
   limits: Limits;
+  /** RUNTIME: `auto` serves a bundle's model.onnx with ONNX Runtime when it has one, else TensorFlow.js. */
+  runtime: RuntimePreference;
   backend: BackendPreference;
   logLevel: LogLevel;
   logReviewText: boolean;
@@ -61,6 +68,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxReviewChars,
       maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', defaultMaxBodyBytes(maxReviews, maxReviewChars)),
     },
+    runtime: oneOf(env, 'RUNTIME', RUNTIME_PREFERENCES, 'auto'),
     backend: oneOf(env, 'TFJS_BACKEND', BACKEND_PREFERENCES, 'auto'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'INFO', (value) => value.toUpperCase()),
     logReviewText: boolean(env, 'LOG_REVIEW_TEXT', false),

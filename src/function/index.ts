@@ -17,6 +17,7 @@ const logger = createLogger({ level: config.logLevel });
 const service = createModelService({
   modelUri: config.modelUri,
   storage: defaultStorage(),
+  runtime: config.runtime,
   backend: config.backend,
   logger: plainLogger(logger),
 });

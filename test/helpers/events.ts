@@ -31,7 +31,7 @@ export interface CheckContext {
 
 export interface EventExpectation {
   status: number;
-  check: (response: HttpResponse, context: CheckContext) => void;
+  check: (response: HttpResponse, context: CheckContext) => void | Promise<void>;
 }
 
 /** The reviews an event carries, decoded independently of the code under test. */
@@ -50,14 +50,14 @@ function header(response: HttpResponse, name: string): string | undefined {
 function predictions(options: { noKnownWords?: boolean } = {}): EventExpectation {
   return {
     status: 200,
-    check: (response, { event, scorer }) => {
+    check: async (response, { event, scorer }) => {
       assert.equal(header(response, 'content-type'), 'application/json');
       const body = JSON.parse(response.body) as { model: unknown; predictions: { tokens: number }[] };
       const { name, version } = scorer.manifest;
       assert.deepEqual(body.model, { name, version });
       const reviews = reviewsOf(event);
       // Same scorer, same texts, in input order: the handler adds or reorders nothing.
-      assert.deepEqual(body.predictions, scorer.predict(reviews));
+      assert.deepEqual(body.predictions, await scorer.predict(reviews));
       assert.equal(body.predictions.length, reviews.length);
       if (options.noKnownWords) assert.ok(body.predictions.every((p) => p.tokens === 0));
       else assert.ok(body.predictions.some((p) => p.tokens > 0));
@@ -97,7 +97,8 @@ function health(): EventExpectation {
       assert.equal(body.status, 'ready');
       assert.equal(body.loaded, true);
       assert.deepEqual(body.model, { name: scorer.manifest.name, version: scorer.manifest.version });
-      assert.equal(typeof body.backend, 'string');
+      assert.equal(body.runtime, scorer.runtime.name);
+      assert.equal(body.backend, scorer.runtime.backend);
       assert.deepEqual(body.limits, limits);
     },
   };

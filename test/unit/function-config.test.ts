@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig({}), {
       modelUri: DEFAULT_MODEL_URI,
       limits: { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 },
+      runtime: 'auto',
       backend: 'auto',
       logLevel: 'INFO',
       logReviewText: false,
@@ -28,12 +29,14 @@ describe('loadConfig', () => {
       MAX_REVIEW_CHARS: '200',
       MAX_BODY_BYTES: '4096',
       TFJS_BACKEND: 'wasm',
+      RUNTIME: 'tfjs',
       LOG_LEVEL: 'debug',
       LOG_REVIEW_TEXT: 'true',
     });
     assert.deepEqual(config, {
       modelUri: 's3://bucket/models/review-sentiment/',
       limits: { maxReviews: 5, maxReviewChars: 200, maxBodyBytes: 4096 },
+      runtime: 'tfjs',
       backend: 'wasm',
       logLevel: 'DEBUG',
       logReviewText: true,
@@ -56,6 +59,7 @@ describe('loadConfig', () => {
       MAX_REVIEW_CHARS: '1e4',
       MAX_BODY_BYTES: '-5',
       TFJS_BACKEND: 'gpu',
+      RUNTIME: 'torch',
       LOG_LEVEL: 'verbose',
       LOG_REVIEW_TEXT: 'yes',
     };

@@ -86,7 +86,7 @@ describe('every event file through the middy chain', async () => {
       const pristine = structuredClone(event);
       const response = await invoke(handler, event);
       assert.equal(response.statusCode, expectation.status, response.body);
-      expectation.check(response, { event, scorer: loaded.scorer, limits: config.limits });
+      await expectation.check(response, { event, scorer: loaded.scorer, limits: config.limits });
       assert.deepEqual(event, pristine, 'the event file content must not be mutated');
     });
   }
@@ -192,6 +192,7 @@ describe('model load failure', () => {
       status: 'loading',
       loaded: false,
       model: null,
+      runtime: null,
       backend: null,
       limits: config.limits,
     });
@@ -203,8 +204,12 @@ describe('unexpected errors', () => {
   test('500 is generic: no message, no stack; the real error is logged', async () => {
     const loaded = await readyService().get();
     // A real scorer whose weights were freed: predict throws a TensorFlow.js error nobody planned for.
-    const broken = await createModelService({ modelUri: config.modelUri, backend: 'cpu' }).get();
-    broken.scorer.model.dispose();
+    const broken = await createModelService({
+      modelUri: config.modelUri,
+      runtime: 'tfjs',
+      backend: 'cpu',
+    }).get();
+    await broken.scorer.dispose();
     const service: ModelService = {
       get: async () => broken,
       status: () => ({ state: 'ready', modelUri: '' }),
@@ -220,7 +225,7 @@ describe('unexpected errors', () => {
     const logged = lines.find((l) => l.message === 'request failed');
     assert.match(JSON.stringify(logged), /disposed/i);
     assert.match(JSON.stringify(logged), /stack/);
-    assert.ok(loaded.scorer.predict(['still fine']).length === 1, 'other models are unaffected');
+    assert.ok((await loaded.scorer.predict(['still fine'])).length === 1, 'other models are unaffected');
   });
 
   test('an event that is not from API Gateway gets 400', async () => {

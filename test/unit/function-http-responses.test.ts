@@ -50,6 +50,7 @@ describe('healthResponse', () => {
   const ready: ModelStatus = {
     state: 'ready',
     modelUri: 's3://bucket/models/',
+    runtime: 'tfjs',
     backend: 'wasm',
     model: { name: 'review-sentiment', version: '20261121T210000Z-3f2a9c1b' },
   };
@@ -61,6 +62,7 @@ describe('healthResponse', () => {
       status: 'ready',
       loaded: true,
       model: ready.model,
+      runtime: 'tfjs',
       backend: 'wasm',
       limits: LIMITS,
     });

@@ -12,6 +12,6 @@ export const predictions: RouteHandler = async ({ request, context, deps }) => {
   annotate(context, { modelVersion: manifest.version });
   return jsonResponse(200, {
     model: { name: manifest.name, version: manifest.version },
-    predictions: scorer.predict(reviews),
+    predictions: await scorer.predict(reviews),
   });
 };

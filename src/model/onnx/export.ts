@@ -7,7 +7,7 @@
  *
  * Layers are walked in order and converted by class name (./layers/index.ts); anything else is refused.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.ts';
 import { GraphBuilder, type Value } from './graph.ts';
 import { ONNX_INPUT_IDS, ONNX_INPUT_LENGTHS, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT } from './io.ts';
 import { CONVERTERS, OnnxExportError } from './layers/index.ts';
@@ -49,7 +49,7 @@ export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions =
     throw new OnnxExportError(`the model must end with one feature vector per row, not ${value.kind}`);
   }
   graph.nodes.push({ name: 'output', opType: 'Identity', input: [value.name], output: [ONNX_OUTPUT] });
-  return encodeModel({
+  const bytes = encodeModel({
     irVersion: ONNX_IR_VERSION,
     opsetVersion: ONNX_OPSET,
     producerName: 'review-sentiment',
@@ -64,6 +64,8 @@ export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions =
     outputs: [{ name: ONNX_OUTPUT, elemType: DataType.FLOAT, shape: ['batch', value.size] }],
     metadata: options.metadata ?? {},
   });
+  // A plain Uint8Array view (protobufjs hands Node a Buffer), like every other bundle file's bytes.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The model's layers in order, refusing anything but one input flowing through a single chain. */

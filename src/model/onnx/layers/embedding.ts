@@ -1,5 +1,5 @@
 /** Embedding → Gather of the time-major ids from the embedding matrix. */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.ts';
 import type { Value } from '../graph.ts';
 import { type ConvertContext, describe, expectKind, OnnxExportError, weightArrays } from './common.ts';
 

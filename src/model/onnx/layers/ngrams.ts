@@ -7,8 +7,9 @@
  * here. Every pair touching padding is 0 either way, so the non-zero ids are the same multiset, and the
  * masked mean that follows (the only consumer the architectures have) is the same.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import { BIGRAM_MULTIPLIER, MAX_NGRAM_VOCABULARY } from '../../architectures/layers.ts';
+import type * as tf from '../../tf.ts';
 import type { Value } from '../graph.ts';
 import { type ConvertContext, describe, expectKind, OnnxExportError } from './common.ts';
 

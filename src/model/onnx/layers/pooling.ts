@@ -5,7 +5,7 @@
  * from an embedding (the ids may hold 0s anywhere, e.g. hashed word pairs touching padding), else
  * "t < lengths[b]" (a recurrent layer's outputs on left-aligned rows).
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.ts';
 import type { GraphBuilder, Value } from '../graph.ts';
 import { DataType } from '../proto.ts';
 import { type ConvertContext, describe, expectKind, OnnxExportError } from './common.ts';

@@ -7,7 +7,7 @@
  * [seq, batch, directions × units] (same order); step t of row b is real when t < lengths[b], and the
  * backward direction's output at t has read the row from its last token back to t, as in tfjs.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.ts';
 import type { Value } from '../graph.ts';
 import {
   type ConvertContext,
