@@ -5,7 +5,7 @@
 import type { Manifest } from '../bundle/manifest.ts';
 import { loadBundle } from '../bundle/read.ts';
 import { messageOf, UnavailableError } from '../errors.ts';
-import { buildScorer } from '../model/build.ts';
+import { buildScorer, preloadOnnxRuntime } from '../model/build.ts';
 import type { BackendPreference, RuntimePreference } from '../model/runtime.ts';
 import type { Scorer } from '../model/scorer.ts';
 import type { Storage } from '../storage/index.ts';
@@ -90,6 +90,8 @@ export function createModelService(options: ModelServiceOptions): ModelService {
 
 async function load(options: ModelServiceOptions): Promise<LoadedModel> {
   const start = performance.now();
+  // ONNX Runtime's native library loads while the bundle downloads (unless tfjs is forced).
+  if (options.runtime !== 'tfjs') preloadOnnxRuntime();
   const bundle = await loadBundle(options.modelUri, options.storage ? { storage: options.storage } : {});
   const buildStart = performance.now();
   // ONNX Runtime for a bundle with model.onnx (RUNTIME=auto), else TensorFlow.js on its backend; the

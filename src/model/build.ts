@@ -44,12 +44,27 @@ export function chooseRuntime(loaded: BundleParts, preference: RuntimePreference
   return 'tfjs';
 }
 
+/**
+ * Starts loading ONNX Runtime's module (its native library) without waiting: the service calls this
+ * while the bundle downloads, so a cold start pays for the two at once. A failure surfaces when the
+ * runtime is built; the tfjs path never needs it.
+ */
+export function preloadOnnxRuntime(): void {
+  onnxModule ??= import('./onnx/runtime.ts');
+  onnxModule.catch(() => {
+    onnxModule = undefined;
+  });
+}
+
+let onnxModule: Promise<typeof import('./onnx/runtime.ts')> | undefined;
+
 async function buildRuntime(loaded: BundleParts, options: BuildOptions): Promise<ScoringRuntime> {
   if (chooseRuntime(loaded, options.runtime) === 'onnx') {
     const file = loaded.manifest.runtime?.onnx?.file ?? '';
     const bytes = loaded.files.get(file);
     if (!bytes) throw bundleError(loaded.uri, `${file} is missing`);
-    const { OnnxScorer } = await import('./onnx/runtime.ts');
+    preloadOnnxRuntime();
+    const { OnnxScorer } = await (onnxModule ?? import('./onnx/runtime.ts'));
     let runtime: ScoringRuntime;
     try {
       runtime = await OnnxScorer.create(bytes, options.threads ? { intraOpNumThreads: options.threads } : {});

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { OUTPUT_FILE_NAME } from '../../scripts/build.ts';
+import { runtimeInstall } from '../../scripts/runtime-deps-size.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TASK_ROOT = '/var/task';
@@ -254,6 +255,12 @@ describe('Dockerfile', () => {
     ]) {
       assert.ok(!names.includes(unwanted), `${unwanted} would be installed in the runtime image`);
     }
+  });
+
+  test("npm run image:size reproduces exactly the runtime stage's install command", () => {
+    assert.ok(runtime);
+    const run = runtime.instructions[mustFind(runtime, 'RUN', /\bnpm ci\b/)]?.args ?? '';
+    assert.equal(runtimeInstall(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')), run.replace(/\s+/g, ' '));
   });
 
   test('runtime keeps ONNX Runtime for linux-x64 only: other platforms are pruned in the install layer', () => {
