@@ -1,9 +1,10 @@
 # Lambda container image of the review-sentiment function. `sam build` builds it (template.yaml
 # Metadata); by hand: docker build -t review-sentiment .
-#   builder: installs every dependency from the lockfile and bundles src/ with esbuild (dist/index.mjs, the
-#            API; dist/ranking.mjs, the ranking job's map/reduce handlers, picked by ImageConfig.Command).
-#   runtime: the Lambda Node.js 24 image with the production dependencies, the native TensorFlow
-#            binding, the bundle and the default model, smoke-tested in place before the image exists.
+#   builder: installs every dependency from the lockfile and bundles src/ with esbuild (dist/index.mjs,
+#            the API; dist/ranking.mjs, the ranking job's map/reduce handlers, picked by ImageConfig.Command;
+#            chunks/ loaded on demand).
+#   runtime: the Lambda Node.js 24 image with ONNX Runtime (linux-x64 only) and the TensorFlow.js wasm
+#            fallback, the bundle and the default model, smoke-tested in place before the image exists.
 
 FROM public.ecr.aws/lambda/nodejs:24 AS builder
 WORKDIR /build
@@ -17,42 +18,47 @@ COPY scripts/build.ts ./scripts/
 COPY src/ ./src/
 RUN npm run build
 
-# tfjs-node's prebuilt libtensorflow and binding are x86_64 builds, and template.yaml declares x86_64.
+# ONNX Runtime's prebuilt library is an x86_64 build here (the arm64 one is pruned), and template.yaml
+# declares x86_64.
 FROM --platform=linux/amd64 public.ecr.aws/lambda/nodejs:24 AS runtime
 WORKDIR ${LAMBDA_TASK_ROOT}
 COPY package.json package-lock.json ./
-# Only @tensorflow/* is used at run time (the bundle inlines everything else), but installing the
-# production set from the lockfile keeps their versions exactly the tested ones. No dependency here
-# needs an install script (core-js's only prints a banner), so none runs.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
-
-# Native TensorFlow for the backend selection's first choice. It must resolve the SAME @tensorflow/tfjs
-# as the bundle, so it goes into this node_modules (deduplicated against the lockfile's 4.22.0).
-#  - package.json declares it as an optional peer, which npm will not install on request: drop that
-#    declaration from the image's copy first, or the install below silently does nothing.
-#  - Its install script downloads libtensorflow and the prebuilt binding (node-pre-gyp). It is run
-#    explicitly rather than by npm, so npm's install-script policy (package.json "allowScripts") cannot
-#    skip it; it needs node_modules/.bin on PATH and exits non-zero if either download fails.
-RUN npm pkg delete peerDependencies peerDependenciesMeta \
- && npm install --no-save --omit=dev --ignore-scripts --no-audit --no-fund @tensorflow/tfjs-node@4.22.0 \
- && cd node_modules/@tensorflow/tfjs-node \
- && PATH="${LAMBDA_TASK_ROOT}/node_modules/.bin:${PATH}" node scripts/install.js \
+# Only what the bundle leaves external, from the lockfile at its exact versions: package.json
+# `dependencies` lists exactly those (test/integration/build.test.ts holds them equal to esbuild's
+# externals): onnxruntime-node, and tfjs-core/-layers/-backend-wasm/-backend-cpu as the fallback for
+# bundles without model.onnx. Everything esbuild inlined (AWS SDK, middy, Powertools) and everything
+# training needs is a devDependency or optional (tfjs-node-gpu), so none of it is installed twice.
+# --ignore-scripts: onnxruntime-node's postinstall would only download CUDA providers.
+# ONNX Runtime ships every platform's library (~290 MB); Lambda runs linux/x64, so the others go. The
+# tfjs packages carry 50 MB of source maps and compiled tests that nothing loads.
+RUN npm ci --omit=dev --omit=optional --omit=peer --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin \
+           node_modules/onnxruntime-node/bin/napi-v*/win32 \
+           node_modules/onnxruntime-node/bin/napi-v*/linux/arm64 \
+ && find node_modules/@tensorflow \( -name '*.map' -o -name '*_test.js' -o -name '*_test.d.ts' \) -delete \
  && npm cache clean --force
 
 COPY --from=builder /build/dist/ ./
 # The default bundle, so the image can also serve with MODEL_URI=/var/task/models/review-sentiment/.
 COPY models/ ./models/
 
-# Smoke test: the built handler on a real API Gateway event with the bundled model, on native TensorFlow.
-# A failure fails the image build. /tmp is replaced by Lambda's own scratch space at run time.
+# Smoke test: the built handler on a real API Gateway event with the bundled model, on ONNX Runtime (the
+# default bundle carries model.onnx), then forced onto the TensorFlow.js wasm fallback. A failure fails the
+# image build on any Node version. /tmp is replaced by Lambda's own scratch space at run time.
 COPY scripts/smoke.ts /tmp/smoke/smoke.mts
 COPY events/predictions-4-reviews.json /tmp/smoke/
-RUN MODEL_URI="${LAMBDA_TASK_ROOT}/models/review-sentiment/" TFJS_BACKEND=auto \
+RUN MODEL_URI="${LAMBDA_TASK_ROOT}/models/review-sentiment/" RUNTIME=auto \
     node /tmp/smoke/smoke.mts \
       --bundle "${LAMBDA_TASK_ROOT}/index.mjs" \
       --event /tmp/smoke/predictions-4-reviews.json \
       --expect-predictions 4 \
-      --expect-backend tensorflow
+      --expect-runtime onnx \
+ && MODEL_URI="${LAMBDA_TASK_ROOT}/models/review-sentiment/" RUNTIME=tfjs TFJS_BACKEND=auto \
+    node /tmp/smoke/smoke.mts \
+      --bundle "${LAMBDA_TASK_ROOT}/index.mjs" \
+      --event /tmp/smoke/predictions-4-reviews.json \
+      --expect-predictions 4 \
+      --expect-runtime tfjs \
+      --expect-backend wasm
 
 CMD ["index.handler"]

@@ -19,6 +19,7 @@ import { exportToOnnx } from '../src/model/onnx/export.ts';
 import { checkOnnxAgainstTfjs, probeSequences } from '../src/model/onnx/probe.ts';
 import { OnnxScorer, type OnnxScorerOptions } from '../src/model/onnx/runtime.ts';
 import type { Scorer } from '../src/model/scorer.ts';
+import type { TfjsRuntime } from '../src/model/tfjs-runtime.ts';
 import { AMAZON_CSV, loadCsv } from '../training/data.ts';
 import { machineInfo } from './lib/machine.ts';
 import { printJson, progress } from './lib/output.ts';
@@ -80,10 +81,11 @@ async function timeRequest(
 async function main(): Promise<void> {
   const backend = await selectBackend('wasm');
   const loaded = await loadBundle(process.env.MODEL_URI ?? join(ROOT, 'models', 'review-sentiment'));
-  const scorer = await buildScorer(loaded);
+  const scorer = await buildScorer(loaded, { runtime: 'tfjs', backend: 'wasm' });
+  const { model } = scorer.runtime as TfjsRuntime;
   const { numWords, maxLen } = loaded.manifest.preprocessing;
   let start = performance.now();
-  const bytes = exportToOnnx(scorer.model);
+  const bytes = exportToOnnx(model);
   const exportMs = round(performance.now() - start, 1);
   const sessionCreateMs = await medianMs(async () =>
     (await OnnxScorer.create(bytes, { intraOpNumThreads: 1 })).dispose(),
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
     tokenizer: scorer.tokenizer,
   });
   const probe = {
-    ...(await checkOnnxAgainstTfjs(scorer.model, bytes, probes)),
+    ...(await checkOnnxAgainstTfjs(model, bytes, probes)),
     ms: Math.round(performance.now() - start),
   };
   const { source, texts } = await requests();

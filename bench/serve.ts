@@ -1,16 +1,31 @@
 /**
- * `npm run bench:serve`: serving latency and cold start, printed as one JSON document on stdout.
+ * `npm run bench:serve`: this service against the same model in PyTorch, side by side in one run, printed
+ * as one JSON document on stdout (progress on stderr).
  *
- * 1. handler4 / handler64: the whole middy chain in this process on the 4-review event and on 64 reviews
- *    of ~50 words. Reference: the scorer alone on the same texts, fast path (real tokens only) vs every
- *    batch padded to maxLen, so the JSON shows what the fast path buys.
- * 2. server16: the local server (`npm start`'s entry) in a child process, 16 keep-alive clients here.
- * 3. coldStart: spawn of that entry with MODEL_URI=s3://... on a loopback s3rver until its first 200.
+ * 1. requests: the 4-review event, 64 test.csv reviews of 40-60 words and 100 test.csv reviews of natural
+ *    length. Ours: the whole middy handler in this process on the API Gateway event (JSON parsing,
+ *    validation, tokenising, ONNX Runtime, the response). PyTorch: the bundle's own weights read with
+ *    numpy into the same architecture (bench/torch_serve.py), on the same word ids, one packed batch
+ *    (pack_padded_sequence), model time only (no tokenising, no JSON): its exact best, measured inside
+ *    Python. Interleaved (ours, torch 1 thread, torch 2 threads, repeat) so both see the same machine load;
+ *    medians, and ratio = our p50 / PyTorch's better p50.
+ * 2. batch: 10,000 reviews (train.csv, natural length) scored 100 at a time by the Scorer on ONE ORT
+ *    thread: reviews/s per core. PyTorch on one thread on the same batches, interleaved by batch.
+ * 3. coldStart: a fresh `node` importing the built function (dist/index.mjs as Lambda loads it) with
+ *    MODEL_URI=s3://... on a loopback s3rver, timed from spawn to the handler's answer to the 4 reviews.
  *
- * MODEL_URI (default models/review-sentiment/) and TFJS_BACKEND (default auto) as for the function.
+ * BENCH_SERVE_PARTS=requests,batch,cold (default all) runs only some parts (a re-check of one figure).
+ * MODEL_URI (default models/review-sentiment) and RUNTIME as for the function; the PyTorch peer needs
+ * /usr/bin/python3 with torch and numpy (Debian: apt-get install python3-torch); without it the JSON says
+ * so and still has our figures.
  */
-import { readFile } from 'node:fs/promises';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { buildFunction } from '../scripts/build.ts';
 import { publishBundle } from '../src/bundle/publish.ts';
 import { type LoadedBundle, loadBundle } from '../src/bundle/read.ts';
 import { type Config, loadConfig } from '../src/function/config.ts';
@@ -19,81 +34,121 @@ import type { ApiGatewayEvent } from '../src/function/http/event.ts';
 import { createLogger } from '../src/function/logger.ts';
 import { createModelRegistry } from '../src/function/models.ts';
 import { createLocalContext } from '../src/local/server.ts';
-import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
-import { batchedProbabilities } from '../src/model/batching.ts';
+import { buildScorer } from '../src/model/build.ts';
+import { DEFAULT_CHUNK_ROWS } from '../src/model/onnx/runtime.ts';
 import type { Scorer } from '../src/model/scorer.ts';
 import { parseStorageUri } from '../src/storage/index.ts';
-import { reviewText } from '../src/text/review.ts';
 import { startS3rver } from '../test/helpers/s3rver.ts';
 import { AMAZON_CSV, loadCsv } from '../training/data.ts';
-import { runChild } from './lib/child.ts';
-import { keepAliveAgent } from './lib/http.ts';
-import { closedLoop } from './lib/load.ts';
+import { runChild, startChild } from './lib/child.ts';
 import { machineInfo } from './lib/machine.ts';
 import { printJson, progress } from './lib/output.ts';
-import { postPredictions, startServerChild } from './lib/server.ts';
-import { median, round, type Summary, speedup, summarize } from './lib/stats.ts';
-import { generateTexts, textsOfLength, wordCount } from './lib/texts.ts';
-import { timeIterations } from './lib/timing.ts';
+import { median, round, summarize } from './lib/stats.ts';
+import { generateTexts, pickSpread, textsOfLength, wordCount } from './lib/texts.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FOUR_EVENT = join(ROOT, 'events', 'predictions-4-reviews.json');
-/** The evaluation split beside the project (never inside it). */
-const TEST_CSV = resolve(ROOT, '..', 'shared', 'data', 'test.csv');
+const DATA = resolve(ROOT, '..', 'shared', 'data');
+const PYTHON = '/usr/bin/python3';
+const TORCH_PEER = join(ROOT, 'bench', 'torch_serve.py');
 
-/** Iteration counts bound the run; budgets cut slow backends short (each still gets minIterations). */
 const SETTINGS = {
-  handler4: { warmup: 30, iterations: 1000, budgetMs: 10_000 },
-  handler64: { warmup: 5, iterations: 200, budgetMs: 15_000 },
-  fastPathReference: { iterations: 200, budgetMs: 5000 },
-  paddedReference: { warmup: 1, iterations: 50, budgetMs: 15_000, minIterations: 3 },
-  reviews64: { count: 64, minWords: 40, maxWords: 60, generatedWords: 50, seed: 64 },
-  server16: { requests: 2000, concurrency: 16, warmupRequests: 100 },
-  coldStart: { runs: 5, nodeBaselineRuns: 5, bucket: 'models-bucket', prefix: 'review-sentiment/' },
+  requests: {
+    four: { warmup: 20, iterations: 300 },
+    reviews64: { warmup: 5, iterations: 60 },
+    natural100: { warmup: 5, iterations: 40 },
+  },
+  reviews64: { count: 64, minWords: 40, maxWords: 60 },
+  natural100: { count: 100 },
+  batch: { reviews: 10_000, batchSize: 100, ortThreads: 1, torchThreads: 1 },
+  coldStart: { runs: 7, nodeBaselineRuns: 5, bucket: 'models-bucket', prefix: 'review-sentiment/' },
+  torchThreads: [1, 2],
+  pauseMs: 20,
 } as const;
 
-/** The issue's targets for this machine. */
-const TARGETS = { handler4P50Ms: 5, coldStartMedianMs: 1000 } as const;
+/** The issue's targets on this machine. */
+const TARGETS = { latencyRatio: 0.7, coldStartMs: 250, reviewsPerSecPerCore: 1000 } as const;
 
-/** Stand-in words for the generated texts when test.csv is absent: plain review vocabulary. */
-const WORD_LIST = (
-  'the a and it this was is for of to my i not but very with great good bad poor nice book product ' +
-  'quality price works broke love hate would buy again recommend author story read use easy time ' +
-  'money waste excellent terrible amazing returned cheap well made size fit after one day months'
-).split(' ');
+const WORDS =
+  'the a and it this was is for of to my not but very great good bad poor nice book product'.split(' ');
 
-// ---- Inputs -------------------------------------------------------------------------------------------
+// ---- PyTorch peer ------------------------------------------------------------------------------------
 
-interface Reviews64 {
-  texts: string[];
-  source: 'test.csv' | 'generated';
-  detail: string;
+interface TorchPeer {
+  info: Record<string, unknown>;
+  ask(message: object): Promise<Record<string, unknown>>;
+  close(): void;
 }
 
-async function loadReviews64(): Promise<Reviews64> {
-  const { count, minWords, maxWords, generatedWords, seed } = SETTINGS.reviews64;
-  try {
-    const data = await loadCsv(TEST_CSV, { ...AMAZON_CSV, includeTitle: false });
-    const texts = textsOfLength(data.examples.map(reviewText), { count, minWords, maxWords });
-    if (texts) {
-      return {
-        texts,
-        source: 'test.csv',
-        detail: `${TEST_CSV}: texts (no titles) with ${minWords}-${maxWords} words, evenly spaced over the file`,
-      };
-    }
-    progress(`${TEST_CSV} has fewer than ${count} texts of ${minWords}-${maxWords} words; generating texts`);
-  } catch (error) {
-    progress(`${TEST_CSV} unavailable (${(error as Error).message}); generating texts`);
+async function startTorch(bundleDir: string): Promise<TorchPeer | { skipped: string }> {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    return {
+      skipped: `${PYTHON} cannot import torch and numpy (${(probe.stderr || String(probe.error)).trim().split('\n').at(-1)}): apt-get install python3-torch`,
+    };
   }
+  const child: ChildProcessWithoutNullStreams = spawn(PYTHON, [TORCH_PEER, bundleDir], {
+    env: { ...process.env, OMP_NUM_THREADS: String(availableParallelism()) },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`the PyTorch peer exited: ${stderr.slice(-1500)}`);
+    const reply = JSON.parse(value) as Record<string, unknown>;
+    if (reply.error) throw new Error(`the PyTorch peer: ${String(reply.error)}`);
+    return reply;
+  };
+  const info = await next();
   return {
-    texts: generateTexts({ count, words: generatedWords, vocabulary: WORD_LIST, seed }),
-    source: 'generated',
-    detail: `${generatedWords} words each drawn from a fixed ${WORD_LIST.length}-word list, seed ${seed}`,
+    info,
+    ask: async (message) => {
+      child.stdin.write(`${JSON.stringify(message)}\n`);
+      return next();
+    },
+    close: () => child.kill(),
   };
 }
 
-/** The 4-review event with another body: what API Gateway would send for those reviews. */
+// ---- Inputs -------------------------------------------------------------------------------------------
+
+interface Inputs {
+  source: string;
+  requests: Record<'four' | 'reviews64' | 'natural100', string[]>;
+  batch: string[];
+}
+
+async function inputs(four: string[]): Promise<Inputs> {
+  try {
+    const test = (await loadCsv(join(DATA, 'test.csv'), { ...AMAZON_CSV, includeTitle: false })).examples;
+    const texts = test.map((e) => e.text);
+    const reviews64 = textsOfLength(texts, SETTINGS.reviews64);
+    const train = (await loadCsv(join(DATA, 'train.csv'), { ...AMAZON_CSV, includeTitle: false })).examples;
+    if (reviews64 && train.length >= SETTINGS.batch.reviews) {
+      return {
+        source: `${DATA}: test.csv (requests, texts without titles, evenly spaced), train.csv (batch)`,
+        requests: { four, reviews64, natural100: pickSpread(texts, SETTINGS.natural100.count) },
+        batch: pickSpread(
+          train.map((e) => e.text),
+          SETTINGS.batch.reviews,
+        ),
+      };
+    }
+  } catch (error) {
+    progress(`${DATA} unavailable (${(error as Error).message}); generating texts`);
+  }
+  const generated = (count: number, words: number, seed: number) =>
+    generateTexts({ count, words, vocabulary: WORDS, seed });
+  return {
+    source: 'generated (../shared/data absent)',
+    requests: { four, reviews64: generated(64, 50, 1), natural100: generated(100, 40, 2) },
+    batch: generated(SETTINGS.batch.reviews, 40, 3),
+  };
+}
+
 function eventWithReviews(base: ApiGatewayEvent, reviews: readonly string[]): ApiGatewayEvent {
   const event = structuredClone(base) as ApiGatewayEvent & { headers: Record<string, string> };
   event.body = JSON.stringify(reviews);
@@ -101,179 +156,149 @@ function eventWithReviews(base: ApiGatewayEvent, reviews: readonly string[]): Ap
   return event;
 }
 
-function reviewsOfEvent(event: ApiGatewayEvent): string[] {
-  return JSON.parse(String(event.body)) as string[];
+function lengthStats(scorer: Scorer, texts: readonly string[]) {
+  const tokens = scorer.encode(texts).map((s) => s.length);
+  return {
+    reviews: texts.length,
+    medianWords: median(texts.map(wordCount)),
+    medianTokens: median(tokens),
+    maxTokens: Math.max(...tokens),
+  };
 }
 
-// ---- Model --------------------------------------------------------------------------------------------
+// ---- Measurements -------------------------------------------------------------------------------------
 
-/** Fails with what to do when neither MODEL_URI nor the default bundle exists. */
-async function loadBundleOrExplain(config: Config): Promise<LoadedBundle> {
-  const explicit = (process.env.MODEL_URI ?? '').trim() !== '';
-  try {
-    return await loadBundle(config.modelUri);
-  } catch (error) {
-    const where = explicit
-      ? `MODEL_URI=${config.modelUri}`
-      : `the default bundle ${config.modelUri} (MODEL_URI is not set)`;
-    throw new Error(
-      `no usable model bundle at ${where}: ${(error as Error).message}. ` +
-        'Train one with `npm run train` or point MODEL_URI at a bundle root or version.',
-      { cause: error },
-    );
-  }
+/**
+ * A short idle gap before each timed call: BLAS/OpenMP worker threads spin for a while after a call, and
+ * on a 2-CPU machine they would slow whichever side is timed next.
+ */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTINGS.pauseMs));
 }
 
-async function createBenchHandler(config: Config): Promise<{ handler: Handler; scorer: Scorer }> {
-  const models = createModelRegistry(config.models, config.defaultModel, { backend: config.backend });
-  const { scorer } = await models.default().get();
-  // INFO like production; lines are formatted (a real per-request cost) and dropped instead of printed.
-  const logger = createLogger({ level: 'INFO', write: () => undefined });
-  return { handler: createHandler({ models, config, logger }), scorer };
+async function handlerMs(handler: Handler, event: ApiGatewayEvent): Promise<number> {
+  const input = structuredClone(event);
+  const start = performance.now();
+  const response = await handler(input, createLocalContext());
+  const ms = performance.now() - start;
+  if (response.statusCode !== 200)
+    throw new Error(`handler answered ${response.statusCode}: ${response.body}`);
+  return ms;
 }
 
-// ---- In-process measurements --------------------------------------------------------------------------
+/** Largest |ours - torch| over the request's probabilities: proof both sides compute the same model. */
+async function agreement(scorer: Scorer, torch: TorchPeer, name: string, texts: readonly string[]) {
+  const ours = await scorer.probabilities(scorer.encode(texts));
+  const theirs = (await torch.ask({ op: 'probabilities', name })).probabilities as number[][];
+  let worst = 0;
+  ours.forEach((row, i) => {
+    row.forEach((p, k) => {
+      worst = Math.max(worst, Math.abs(p - (theirs[i]?.[k] ?? Number.NaN)));
+    });
+  });
+  return worst;
+}
 
-async function timeHandler(
+async function compareRequest(
+  name: keyof Inputs['requests'],
+  texts: string[],
   handler: Handler,
-  event: ApiGatewayEvent,
-  settings: { warmup: number; iterations: number; budgetMs: number },
-): Promise<Summary> {
-  const samples = await timeIterations({
-    ...settings,
-    setup: () => structuredClone(event),
-    run: async (input: ApiGatewayEvent) => {
-      const response = await handler(input, createLocalContext());
-      if (response.statusCode !== 200) {
-        throw new Error(`handler answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
-      }
-    },
-  });
-  return summarize(samples);
-}
-
-interface PathComparison {
-  fastPath: Summary;
-  paddedToMaxLen: Summary;
-  /** paddedToMaxLen.p50Ms / fastPath.p50Ms */
-  speedup: number;
-}
-
-/** The scorer alone on encoded texts: each batch at its own longest vs every batch at maxLen. */
-async function comparePaths(
+  baseEvent: ApiGatewayEvent,
   scorer: Scorer,
-  texts: readonly string[],
-  warmup: number,
-): Promise<PathComparison> {
-  const { maxLen } = scorer.manifest.preprocessing;
-  const sequences = texts.map((text) => scorer.tokenizer.encode(text, maxLen));
-  const fast = await timeIterations({
-    ...SETTINGS.fastPathReference,
-    warmup,
-    run: () => scorer.probabilities(sequences),
-  });
-  const padded = await timeIterations({
-    ...SETTINGS.paddedReference,
-    run: () => batchedProbabilities(scorer.model, sequences, maxLen),
-  });
-  const fastPath = summarize(fast);
-  const paddedToMaxLen = summarize(padded);
-  return { fastPath, paddedToMaxLen, speedup: speedup(paddedToMaxLen.p50Ms, fastPath.p50Ms) };
-}
-
-function tokenStats(scorer: Scorer, texts: readonly string[]) {
-  const { maxLen } = scorer.manifest.preprocessing;
-  const tokens = texts.map((text) => scorer.tokenizer.encode(text, maxLen).length);
-  const words = texts.map(wordCount);
-  const stats = (values: number[]) => ({
-    min: Math.min(...values),
-    mean: round(values.reduce((a, b) => a + b, 0) / values.length, 1),
-    max: Math.max(...values),
-  });
-  return { words: stats(words), knownTokens: stats(tokens) };
-}
-
-// ---- Child processes ----------------------------------------------------------------------------------
-
-async function measureServer(modelUri: string, body: string, backend: string) {
-  const { requests, concurrency, warmupRequests } = SETTINGS.server16;
-  const { child, url } = await startServerChild({ MODEL_URI: modelUri, TFJS_BACKEND: backend });
-  const agent = keepAliveAgent(concurrency);
-  try {
-    const send = async () => {
-      const response = await postPredictions(url, body, agent);
-      if (response.status !== 200) throw new Error(`server answered ${response.status}: ${response.body}`);
-    };
-    await closedLoop(send, { requests: warmupRequests, concurrency });
-    const load = await closedLoop(send, { requests, concurrency });
-    const latency = summarize(load.latenciesMs);
-    return {
-      requestsPerSec: round(load.requestsPerSec, 1),
-      p50Ms: latency.p50Ms,
-      p99Ms: latency.p99Ms,
-      requests,
-      concurrency,
-      warmupRequests,
-      elapsedMs: round(load.elapsedMs, 1),
-    };
-  } finally {
-    agent.destroy();
-    await child.stop();
-  }
-}
-
-interface ColdRun {
-  firstResponseMs: number;
-  listeningMs: number;
-  /** The child's own "model loaded" log: timings of each load step, in ms. */
-  modelLoad: Record<string, number>;
-}
-
-function modelLoadTimings(stdout: string): Record<string, number> {
-  for (const line of stdout.split('\n')) {
-    if (!line.includes('"model loaded"')) continue;
-    const log = JSON.parse(line) as { timings?: Record<string, number> };
-    return log.timings ?? {};
-  }
-  return {};
-}
-
-/** From spawn to the first 200 of POST /predictions (retried while the answer is anything else). */
-async function coldStartOnce(env: Record<string, string>, body: string): Promise<ColdRun> {
-  const { child, url, listeningMs } = await startServerChild(env);
-  try {
-    const deadline = performance.now() + 30_000;
-    for (;;) {
-      const response = await postPredictions(url, body).catch((error: Error) => ({
-        status: 0,
-        body: error.message,
-      }));
-      if (response.status === 200) break;
-      if (performance.now() > deadline) {
-        throw new Error(
-          `no 200 from ${url}/predictions in 30 s: last answer ${response.status} ${response.body}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 10));
+  torch: TorchPeer | null,
+) {
+  const { warmup, iterations } = SETTINGS.requests[name];
+  const event = name === 'four' ? baseEvent : eventWithReviews(baseEvent, texts);
+  if (torch) await torch.ask({ op: 'load', name, sequences: scorer.encode(texts).map((s) => [...s]) });
+  const samples: Record<string, number[]> = { service: [] };
+  for (const t of SETTINGS.torchThreads) samples[`torch${t}`] = [];
+  for (let i = 0; i < warmup + iterations; i++) {
+    const record = i >= warmup;
+    await pause();
+    const ours = await handlerMs(handler, event);
+    if (record) samples.service?.push(ours);
+    if (!torch) continue;
+    for (const threads of SETTINGS.torchThreads) {
+      await pause();
+      const { ms } = await torch.ask({ op: 'time', name, threads });
+      if (record) samples[`torch${threads}`]?.push(Number(ms));
     }
-    const firstResponseMs = performance.now() - child.startedAt;
-    return { firstResponseMs, listeningMs, modelLoad: modelLoadTimings(child.stdout()) };
-  } finally {
-    await child.stop();
   }
+  const service = summarize(samples.service ?? []);
+  const result: Record<string, unknown> = { ...lengthStats(scorer, texts), service };
+  if (torch) {
+    const byThreads = SETTINGS.torchThreads.map((t) => ({
+      threads: t,
+      ...summarize(samples[`torch${t}`] ?? []),
+    }));
+    const best = byThreads.reduce((a, b) => (b.p50Ms < a.p50Ms ? b : a));
+    result.torch = { byThreads, bestThreads: best.threads, bestP50Ms: best.p50Ms };
+    result.ratioServiceToTorch = round(service.p50Ms / best.p50Ms, 3);
+    result.maxProbabilityDifference = await agreement(scorer, torch, name, texts);
+  }
+  return result;
 }
 
-function medianOfKeys(records: readonly Record<string, number>[]): Record<string, number> {
-  const keys = [...new Set(records.flatMap((r) => Object.keys(r)))];
-  return Object.fromEntries(
-    keys.map((key) => [key, median(records.map((r) => r[key]).filter((v) => v !== undefined))]),
+async function batchThroughput(bundle: LoadedBundle, texts: string[], torch: TorchPeer | null) {
+  const { batchSize, ortThreads, torchThreads } = SETTINGS.batch;
+  const scorer = await buildScorer(bundle, { runtime: 'onnx', threads: ortThreads });
+  const batches = Array.from({ length: Math.ceil(texts.length / batchSize) }, (_, i) =>
+    texts.slice(i * batchSize, (i + 1) * batchSize),
   );
+  if (torch) {
+    for (const [i, batch] of batches.entries()) {
+      await torch.ask({ op: 'load', name: `batch${i}`, sequences: scorer.encode(batch).map((s) => [...s]) });
+    }
+  }
+  await scorer.predict(batches[0] ?? []);
+  let oursMs = 0;
+  let torchMs = 0;
+  for (const [i, batch] of batches.entries()) {
+    await pause();
+    const start = performance.now();
+    await scorer.predict(batch);
+    oursMs += performance.now() - start;
+    if (!torch) continue;
+    await pause();
+    torchMs += Number((await torch.ask({ op: 'time', name: `batch${i}`, threads: torchThreads })).ms);
+  }
+  await scorer.dispose();
+  const perSec = (ms: number) => round((texts.length * 1000) / ms, 0);
+  return {
+    reviews: texts.length,
+    batchSize,
+    what: 'Scorer.predict (tokenise + ONNX Runtime) on one intra-op thread, batches one after another',
+    ortThreads,
+    seconds: round(oursMs / 1000, 2),
+    reviewsPerSecPerCore: perSec(oursMs),
+    torch: torch
+      ? {
+          threads: torchThreads,
+          what: 'model time only, one packed batch per 100 reviews',
+          reviewsPerSec: perSec(torchMs),
+        }
+      : null,
+  };
 }
 
-async function measureColdStart(bundle: LoadedBundle, backend: string, body: string) {
+const COLD_CHILD = `
+import { readFileSync } from 'node:fs';
+const { handler } = await import(process.argv[1]);
+const event = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const result = await handler(event, { awsRequestId: 'cold', getRemainingTimeInMillis: () => 29000 });
+console.log('answered ' + result.statusCode);
+process.exit(0);
+`;
+
+async function coldStart(bundle: LoadedBundle) {
   const { runs, nodeBaselineRuns, bucket, prefix } = SETTINGS.coldStart;
+  const taskRoot = await mkdtemp(join(tmpdir(), 'bench-cold-'));
   const s3 = await startS3rver(bucket);
   try {
+    // The image's layout: the built function beside node_modules.
+    await symlink(join(ROOT, 'node_modules'), join(taskRoot, 'node_modules'), 'dir');
+    await writeFile(join(taskRoot, 'package.json'), '{"type":"module"}\n');
+    const build = await buildFunction({ outdir: taskRoot });
     const modelUri = `s3://${bucket}/${prefix}`;
     await publishBundle(bundle.files, modelUri, { storage: s3.storage });
     const env = {
@@ -282,122 +307,149 @@ async function measureColdStart(bundle: LoadedBundle, backend: string, body: str
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
-      TFJS_BACKEND: backend,
       LOG_LEVEL: 'INFO',
     };
-    const results: ColdRun[] = [];
-    for (let run = 1; run <= runs; run++) {
-      progress(`cold start ${run}/${runs}`);
-      results.push(await coldStartOnce(env, body));
+    const samples: { ms: number; load: Record<string, number>; runtime: unknown }[] = [];
+    for (let run = 0; run < runs; run++) {
+      progress(`cold start ${run + 1}/${runs}`);
+      const child = startChild(
+        process.execPath,
+        ['--input-type=module', '-e', COLD_CHILD, pathToFileURL(build.outfile).href, FOUR_EVENT],
+        { env },
+      );
+      const { match, ms } = await child.waitForLine(/^answered (\d+)/, { timeoutMs: 60_000 });
+      if (match[1] !== '200') throw new Error(`cold start answered ${match[1]}: ${child.stdout()}`);
+      const loaded = child
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes('"model loaded"'));
+      const log = loaded
+        ? (JSON.parse(loaded) as { timings?: Record<string, number>; runtime?: string })
+        : {};
+      samples.push({ ms, load: log.timings ?? {}, runtime: log.runtime });
+      await child.stop();
     }
     const baseline: number[] = [];
-    for (let run = 0; run < nodeBaselineRuns; run++) {
+    for (let run = 0; run < nodeBaselineRuns; run++)
       baseline.push((await runChild(process.execPath, ['-e', ''])).ms);
-    }
+    const medianOf = (key: string) => median(samples.map((s) => s.load[key] ?? 0));
     return {
-      medianMs: round(median(results.map((r) => r.firstResponseMs)), 1),
-      runs: results.map((r) => round(r.firstResponseMs, 1)),
-      modelUri,
+      what: 'spawn of node importing dist/index.mjs (init: config, S3 read, ONNX session) until its handler answered the 4-review event',
+      medianMs: round(median(samples.map((s) => s.ms)), 1),
+      runs: samples.map((s) => round(s.ms, 1)),
+      runtime: samples[0]?.runtime,
+      modelLoadMedianMs: Object.fromEntries(
+        ['resolveMs', 'fetchMs', 'verifyMs', 'buildMs', 'warmUpMs', 'loadMs'].map((k) => [k, medianOf(k)]),
+      ),
+      nodeEmptyScriptMedianMs: round(median(baseline), 1),
       endpoint: 's3rver on 127.0.0.1',
       bundleBytes: bundle.timings.bytes,
-      breakdown: {
-        listeningMedianMs: round(median(results.map((r) => r.listeningMs)), 1),
-        modelLoadMedianMs: medianOfKeys(results.map((r) => r.modelLoad)),
-        nodeEmptyScriptMedianMs: round(median(baseline), 1),
-      },
     };
   } finally {
     await s3.stop();
+    await rm(taskRoot, { recursive: true, force: true });
   }
 }
 
-// ---- Report -------------------------------------------------------------------------------------------
+// ---- Main ---------------------------------------------------------------------------------------------
 
-function target(name: string, limit: number, value: number) {
-  return { name, limit, unit: 'ms', value, met: value <= limit };
+async function createBenchHandler(config: Config): Promise<{ handler: Handler; scorer: Scorer }> {
+  const models = createModelRegistry(config.models, config.defaultModel, {
+    runtime: config.runtime,
+    backend: config.backend,
+  });
+  const { scorer } = await models.default().get();
+  // INFO like production; lines are formatted (a real per-request cost) and dropped instead of printed.
+  const logger = createLogger({ level: 'INFO', write: () => undefined });
+  return { handler: createHandler({ models, config, logger }), scorer };
 }
 
-function settingsOf(config: Config, backend: BackendInfo, bundle: LoadedBundle, reviews64: Reviews64) {
-  const { manifest } = bundle;
-  return {
-    backend: {
-      preference: config.backend,
-      name: backend.name,
-      package: backend.package,
-      detail: backend.detail,
-    },
-    modelUri: config.modelUri,
-    model: {
-      name: manifest.name,
-      version: manifest.version,
-      uri: bundle.uri,
-      bytes: bundle.timings.bytes,
-      maxLen: manifest.preprocessing.maxLen,
-      numWords: manifest.preprocessing.numWords,
-      maskZero: manifest.maskZero,
-      architecture: manifest.architecture,
-    },
-    logging: 'in process: INFO lines formatted and dropped; children: INFO to a pipe',
-    reviews64: { source: reviews64.source, detail: reviews64.detail },
-    iterations: SETTINGS,
-  };
+function target(name: string, limit: number, value: number | null, better: 'lower' | 'higher') {
+  const met = value === null ? null : better === 'lower' ? value <= limit : value >= limit;
+  return { name, limit, value, met };
 }
 
 async function main(): Promise<void> {
   const machine = machineInfo();
   const config = loadConfig();
-  progress(`reading ${config.modelUri}`);
-  const bundle = await loadBundleOrExplain(config);
-  const backend = await selectBackend(config.backend);
-  progress(`backend ${backend.name} (${backend.package})`);
+  const bundle = await loadBundle(config.modelUri);
   const { handler, scorer } = await createBenchHandler(config);
-  const event4 = JSON.parse(await readFile(FOUR_EVENT, 'utf8')) as ApiGatewayEvent;
-  const reviews4 = reviewsOfEvent(event4);
-  const reviews64 = await loadReviews64();
-  const event64 = eventWithReviews(event4, reviews64.texts);
-
-  progress('in-process handler, 4 reviews');
-  const handler4 = await timeHandler(handler, event4, SETTINGS.handler4);
-  progress('in-process handler, 64 reviews');
-  const handler64 = {
-    ...(await timeHandler(handler, event64, SETTINGS.handler64)),
-    ...tokenStats(scorer, reviews64.texts),
-  };
-  progress('reference: scorer fast path vs padded to maxLen');
-  const reference = {
-    what: 'scorer only (no HTTP, no middy): fast path (masked model, each length batch padded to its own longest) vs every batch padded to maxLen (batchedProbabilities(model, sequences, maxLen)); speedup = padded p50 / fast p50',
-    reviews4: await comparePaths(scorer, reviews4, 30),
-    reviews64: await comparePaths(scorer, reviews64.texts, 5),
-  };
-  progress(`local server in a child, ${SETTINGS.server16.concurrency} clients`);
-  const childModelUri = localOrRemote(config.modelUri);
-  const server16 = await measureServer(childModelUri, String(event4.body), config.backend);
-  const coldStart = await measureColdStart(bundle, config.backend, String(event4.body));
-
-  await printJson({
-    benchmark: 'serve',
-    machine,
-    settings: settingsOf(config, backend, bundle, reviews64),
-    results: { handler4, handler64, server16, coldStart },
-    reference,
-    targets: [
-      target('handler4.p50Ms', TARGETS.handler4P50Ms, handler4.p50Ms),
-      target('coldStart.medianMs', TARGETS.coldStartMedianMs, coldStart.medianMs),
-    ],
-  });
-}
-
-/** Children run with another cwd in mind: give them an absolute path for a folder bundle. */
-function localOrRemote(uri: string): string {
-  const parsed = parseStorageUri(uri);
-  return parsed.kind === 'dir' ? parsed.path : uri;
+  progress(
+    `${bundle.version} on ${scorer.runtime.name}${scorer.runtime.backend ? ` (${scorer.runtime.backend})` : ''}`,
+  );
+  const baseEvent = JSON.parse(await readFile(FOUR_EVENT, 'utf8')) as ApiGatewayEvent;
+  const data = await inputs(JSON.parse(String(baseEvent.body)) as string[]);
+  const local = parseStorageUri(bundle.uri);
+  const peer =
+    local.kind === 'dir' ? await startTorch(local.path) : { skipped: 'the bundle is not a local folder' };
+  const torch = 'skipped' in peer ? null : peer;
+  if (!torch) progress(`PyTorch peer skipped: ${'skipped' in peer ? peer.skipped : ''}`);
+  const parts = new Set((process.env.BENCH_SERVE_PARTS ?? 'requests,batch,cold').split(','));
+  try {
+    const requests: Record<string, unknown> = {};
+    for (const name of ['four', 'reviews64', 'natural100'] as const) {
+      if (!parts.has('requests')) break;
+      progress(`interleaved: ${name}`);
+      requests[name] = await compareRequest(name, data.requests[name], handler, baseEvent, scorer, torch);
+    }
+    progress(`batch: ${SETTINGS.batch.reviews} reviews`);
+    const batch = parts.has('batch') ? await batchThroughput(bundle, data.batch, torch) : null;
+    const cold = parts.has('cold') ? await coldStart(bundle) : null;
+    const ratio = (name: string) =>
+      ((requests[name] as { ratioServiceToTorch?: number } | undefined)?.ratioServiceToTorch ?? null) as
+        | number
+        | null;
+    await printJson({
+      benchmark: 'serve',
+      machine,
+      settings: {
+        model: { name: bundle.manifest.name, version: bundle.version, bytes: bundle.timings.bytes },
+        runtime: scorer.runtime.name,
+        ort: {
+          intraOpThreads: (scorer.runtime as { threads?: number }).threads ?? null,
+          spinning: false,
+          chunkRows: DEFAULT_CHUNK_ROWS,
+        },
+        torch: torch ? { ...torch.info, threadsTried: SETTINGS.torchThreads } : peer,
+        texts: data.source,
+        iterations: SETTINGS,
+        measured: {
+          service:
+            'the whole handler (middy chain, JSON, validation, tokenising, ONNX Runtime, response) in process',
+          torch: 'model time only inside Python: ids -> tensors -> pack_padded_sequence -> LSTM -> softmax',
+        },
+      },
+      results: { requests, batch, coldStart: cold },
+      targets: [
+        ...(['four', 'reviews64', 'natural100'] as const).map((n) =>
+          target(`${n}: service p50 / PyTorch p50`, TARGETS.latencyRatio, ratio(n), 'lower'),
+        ),
+        target(
+          'process start -> first answer, median ms',
+          TARGETS.coldStartMs,
+          cold?.medianMs ?? null,
+          'lower',
+        ),
+        target(
+          'batch reviews/s per core',
+          TARGETS.reviewsPerSecPerCore,
+          batch?.reviewsPerSecPerCore ?? null,
+          'higher',
+        ),
+      ],
+    });
+  } finally {
+    torch?.close();
+  }
 }
 
 if (import.meta.main) {
   main().then(
     () => process.exit(0),
     (error: unknown) => {
-      console.error(`bench:serve: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(
+        `bench:serve: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       process.exit(1);
     },
   );

@@ -1,19 +1,24 @@
 /**
- * Bundles the Lambda entries into self-contained ESM files for the container image: the API
- * (src/function/index.ts → dist/index.mjs, the image's default CMD `index.handler`) and the ranking job's
- * map and reduce steps (src/ranking/lambda.ts → dist/ranking.mjs; template.yaml's ImageConfig.Command
- * picks `ranking.mapHandler` or `ranking.reduceHandler`). One image, three functions.
+ * Bundles the Lambda entries into ESM for the container image: the API (src/function/index.ts →
+ * dist/index.mjs, the image's default CMD `index.handler`) and the ranking job's map and reduce steps
+ * (src/ranking/lambda.ts → dist/ranking.mjs; template.yaml's ImageConfig.Command picks
+ * `ranking.mapHandler` or `ranking.reduceHandler`), plus chunks for code loaded on demand (code splitting).
+ * One image, three functions.
  *
- * Every @tensorflow/* package stays external: tfjs-node (installed only in the image) must register its
- * kernels on the SAME tfjs-core instance our code uses, and the wasm backend finds its .wasm binaries
- * relative to its own package folder. The image therefore ships them as real node_modules beside
- * index.mjs. Everything else, the AWS SDK included, is bundled so we run the SDK version we pinned and
+ * External, installed as real node_modules beside index.mjs (package.json `dependencies` lists exactly
+ * these): onnxruntime-node (a native addon with its shared library) and @tensorflow/* (the wasm backend
+ * finds its .wasm binaries relative to its own package folder, and every tfjs package must share ONE
+ * tfjs-core). Everything else, the AWS SDK included, is bundled so we run the SDK version we pinned and
  * tested rather than whichever one the Lambda runtime happens to carry.
+ *
+ * Splitting keeps TensorFlow.js out of a cold start on ONNX: the tfjs runtime (src/model/tfjs-runtime.ts)
+ * is a dynamic import, so it and its static imports of @tensorflow/* land in a chunk that only a bundle
+ * without model.onnx (or RUNTIME=tfjs) ever loads. Without splitting esbuild would hoist those imports
+ * into index.mjs.
  *
  * Usage: node scripts/build.ts [--outdir <dir>] [--minify]
  */
 import { readFile } from 'node:fs/promises';
-import { isBuiltin } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -21,9 +26,19 @@ import * as esbuild from 'esbuild';
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 export const ENTRY_POINT = join(PROJECT_ROOT, 'src', 'function', 'index.ts');
 export const OUTPUT_FILE_NAME = 'index.mjs';
+export const EXTERNAL_PACKAGES = [
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-layers',
+  '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-backend-wasm',
+  // tfjs-node / tfjs-node-gpu: optional (never in the Lambda image), imported by name when asked for.
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'onnxruntime-node',
+];
+export const CHUNK_FOLDER = 'chunks';
 export const RANKING_ENTRY_POINT = join(PROJECT_ROOT, 'src', 'ranking', 'lambda.ts');
 export const RANKING_FILE_NAME = 'ranking.mjs';
-export const EXTERNAL_PACKAGES = ['@tensorflow/*'];
 
 /**
  * In ESM output esbuild replaces a CommonJS `require()` it cannot inline with a shim that throws this at
@@ -34,7 +49,7 @@ export const EXTERNAL_PACKAGES = ['@tensorflow/*'];
 const DYNAMIC_REQUIRE_SHIM = 'Dynamic require of "';
 
 export interface BuildOptions {
-  /** Folder that receives index.mjs, ranking.mjs and their source maps; default <project>/dist. */
+  /** Folder that receives index.mjs and index.mjs.map; default <project>/dist. */
   outdir?: string;
   entryPoint?: string;
   /**
@@ -45,30 +60,33 @@ export interface BuildOptions {
 }
 
 export interface BuildResult {
-  /** dist/index.mjs, the API handler. */
   outfile: string;
-  /** dist/ranking.mjs, the ranking job's mapHandler and reduceHandler. */
+  /** The ranking job's map and reduce handlers. */
   rankingOutfile: string;
-  /** Of index.mjs. */
   bytes: number;
   /** Project-relative paths of the bundled inputs (lets callers check what was, and was not, inlined). */
   inputs: string[];
-  /** Bare specifiers the bundle still imports at run time (node builtins excluded). */
+  /** Bare specifiers the bundle still imports at run time, from any output file (node builtins excluded). */
   externalImports: string[];
+  /** External packages index.mjs imports statically, itself or through its static chunks: what every cold start loads. */
+  entryStaticImports: string[];
+  /** Every output file (index.mjs and the chunks), absolute paths. */
+  outputs: string[];
   warnings: esbuild.Message[];
 }
 
 export function buildOptions(options: BuildOptions = {}): esbuild.BuildOptions {
   const outdir = options.outdir ?? join(PROJECT_ROOT, 'dist');
-  const name = (file: string): string => file.replace(/\.mjs$/, '');
   return {
     absWorkingDir: PROJECT_ROOT,
     entryPoints: {
-      [name(OUTPUT_FILE_NAME)]: options.entryPoint ?? ENTRY_POINT,
-      [name(RANKING_FILE_NAME)]: RANKING_ENTRY_POINT,
+      [OUTPUT_FILE_NAME.replace(/\.mjs$/, '')]: options.entryPoint ?? ENTRY_POINT,
+      [RANKING_FILE_NAME.replace(/\.mjs$/, '')]: RANKING_ENTRY_POINT,
     },
     outdir,
     outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: `${CHUNK_FOLDER}/[name]-[hash]`,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -96,29 +114,47 @@ export async function buildFunction(options: BuildOptions = {}): Promise<BuildRe
     const messages = await esbuild.formatMessages((error as esbuild.BuildFailure).errors ?? [], {
       kind: 'error',
     });
-    const entries = Object.values(config.entryPoints as Record<string, string>);
-    const names = entries.map((entry) => relative(PROJECT_ROOT, entry)).join(', ');
-    throw new Error(`esbuild failed to bundle ${names}:\n${messages.join('')}`, { cause: error });
+    const entry = relative(PROJECT_ROOT, options.entryPoint ?? ENTRY_POINT);
+    throw new Error(`esbuild failed to bundle ${entry}:\n${messages.join('')}`, { cause: error });
   }
-  const codes = await Promise.all([outfile, rankingOutfile].map((file) => readFile(file, 'utf8')));
-  for (const [i, file] of [outfile, rankingOutfile].entries()) {
-    if (!codes[i]?.includes(DYNAMIC_REQUIRE_SHIM)) continue;
-    throw new Error(
-      `${file} calls require() from a bundled CommonJS module, which throws in ESM output: make that ` +
-        "package external, or add a banner defining require with node:module's createRequire",
-    );
+  const outputs = Object.keys(result.metafile.outputs).filter((path) => path.endsWith('.mjs'));
+  let bytes = 0;
+  for (const path of outputs) {
+    const code = await readFile(join(PROJECT_ROOT, path), 'utf8');
+    bytes += Buffer.byteLength(code);
+    if (code.includes(DYNAMIC_REQUIRE_SHIM)) {
+      throw new Error(
+        `${path} calls require() from a bundled CommonJS module, which throws in ESM output: make that ` +
+          "package external, or add a banner defining require with node:module's createRequire",
+      );
+    }
   }
-  const externalImports = [outfile, rankingOutfile]
-    .flatMap((file) => result.metafile.outputs[relative(PROJECT_ROOT, file)]?.imports ?? [])
-    // Node built-ins resolve at run time, with or without node: (csv-parse imports 'stream').
-    .filter((i) => i.external && !isBuiltin(i.path))
-    .map((i) => i.path);
+  const bare = (i: { path: string; external?: boolean }) =>
+    i.external === true && !i.path.startsWith('node:');
+  const externalImports = outputs.flatMap((path) =>
+    (result.metafile.outputs[path]?.imports ?? []).filter(bare).map((i) => i.path),
+  );
+  // Static imports from index.mjs, followed through the shared chunks it imports statically.
+  const entryStaticImports: string[] = [];
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const i of result.metafile.outputs[path]?.imports ?? []) {
+      if (i.kind !== 'import-statement') continue;
+      if (bare(i)) entryStaticImports.push(i.path);
+      else if (!i.external) visit(i.path);
+    }
+  };
+  visit(relative(PROJECT_ROOT, outfile));
   return {
     outfile,
     rankingOutfile,
-    bytes: Buffer.byteLength(codes[0] ?? ''),
+    bytes,
     inputs: Object.keys(result.metafile.inputs),
     externalImports: [...new Set(externalImports)].sort(),
+    entryStaticImports: [...new Set(entryStaticImports)].sort(),
+    outputs: outputs.map((path) => join(PROJECT_ROOT, path)),
     warnings: result.warnings,
   };
 }
@@ -140,9 +176,10 @@ async function main(): Promise<void> {
   }
   const ms = Math.round(performance.now() - started);
   console.log(
-    `built ${relative(process.cwd(), result.outfile)} (${formatBytes(result.bytes)}) and ${relative(process.cwd(), result.rankingOutfile)} from ${result.inputs.length} inputs in ${ms} ms`,
+    `built ${relative(process.cwd(), result.outfile)} and ${relative(process.cwd(), result.rankingOutfile)}: ${formatBytes(result.bytes)} from ${result.inputs.length} inputs in ${ms} ms`,
   );
   console.log(`external at run time: ${result.externalImports.join(', ') || '(none)'}`);
+  console.log(`loaded by every cold start: ${result.entryStaticImports.join(', ') || '(none)'}`);
 }
 
 if (import.meta.main) {

@@ -1,19 +1,20 @@
 /**
  * Image smoke test. The Dockerfile runs it at the end of the image build, so an image whose bundle,
- * native TensorFlow binding or default model is broken fails `sam build` instead of reaching Lambda.
+ * ONNX Runtime install or default model is broken fails `sam build` instead of reaching Lambda.
  * It imports the built handler the way the Lambda runtime does, invokes it with a real API Gateway event
  * and then with GET /health derived from it, and checks both answers.
  *
  * Node builtins only: the runtime image has no project sources, and Node 24 runs this file as is.
  *
  * Usage: node scripts/smoke.ts [--bundle dist/index.mjs] [--event events/predictions-4-reviews.json]
- *          [--expect-predictions 4] [--expect-backend tensorflow]
+ *          [--expect-predictions 4] [--expect-runtime onnx] [--expect-backend wasm]
  * MODEL_URI and the other function settings come from the environment, as in Lambda.
  */
 import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Context } from 'aws-lambda';
 
@@ -21,12 +22,15 @@ export interface SmokeOptions {
   bundle: string;
   event: string;
   expectPredictions: number;
-  /** tf.getBackend() name the function must report ('tensorflow' in the image); any when unset. */
+  /** The runtime GET /health must report ('onnx' in the image); any when unset. */
+  expectRuntime?: string;
+  /** The TensorFlow.js backend GET /health must report (tfjs runtime only); any when unset. */
   expectBackend?: string;
 }
 
 export interface SmokeReport {
-  backend: string;
+  runtime: string;
+  backend: string | null;
   model: unknown;
   predictions: number;
   /** Importing the bundle: configuration, backend selection and (up to the init wait) the model load. */
@@ -59,15 +63,21 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const predictions = checkPredictions(body.predictions, options.expectPredictions);
 
   const health = expectOk(await handler(healthEventFrom(event), lambdaContext()), 'GET /health');
-  if (health.status !== 'ready' || typeof health.backend !== 'string') {
+  if (health.status !== 'ready' || typeof health.runtime !== 'string') {
     throw new SmokeError(
-      `GET /health after a prediction should say ready with a backend, got ${JSON.stringify(health)}`,
+      `GET /health after a prediction should say ready with a runtime, got ${JSON.stringify(health)}`,
     );
   }
-  if (options.expectBackend !== undefined && health.backend !== options.expectBackend) {
-    throw new SmokeError(`the function runs on backend ${health.backend}, expected ${options.expectBackend}`);
+  if (options.expectRuntime !== undefined && health.runtime !== options.expectRuntime) {
+    throw new SmokeError(`the function runs on runtime ${health.runtime}, expected ${options.expectRuntime}`);
   }
-  return { backend: health.backend, model: body.model, predictions, importMs, predictMs };
+  if (options.expectBackend !== undefined && health.backend !== options.expectBackend) {
+    throw new SmokeError(
+      `the function runs on backend ${String(health.backend)}, expected ${options.expectBackend}`,
+    );
+  }
+  const backend = typeof health.backend === 'string' ? health.backend : null;
+  return { runtime: health.runtime, backend, model: body.model, predictions, importMs, predictMs };
 }
 
 async function readEvent(path: string): Promise<Json> {
@@ -184,6 +194,7 @@ function parseOptions(argv: string[]): SmokeOptions {
       bundle: { type: 'string', default: 'dist/index.mjs' },
       event: { type: 'string', default: 'events/predictions-4-reviews.json' },
       'expect-predictions': { type: 'string', default: '4' },
+      'expect-runtime': { type: 'string' },
       'expect-backend': { type: 'string' },
     },
   });
@@ -197,11 +208,31 @@ function parseOptions(argv: string[]): SmokeOptions {
     bundle: values.bundle,
     event: values.event,
     expectPredictions,
+    expectRuntime: values['expect-runtime'],
     expectBackend: values['expect-backend'],
   };
 }
 
-if (import.meta.main) {
+/**
+ * Whether this file is the process's entry. `import.meta.main` exists only from Node 24.2; where it is
+ * undefined, compare the entry path, so an older Node still runs the test (and fails the build on a
+ * failure) instead of importing this file, doing nothing and exiting 0.
+ */
+export function isEntryPoint(
+  meta: { main?: boolean; filename?: string; url: string },
+  argv1: string | undefined,
+): boolean {
+  if (typeof meta.main === 'boolean') return meta.main;
+  if (argv1 === undefined) return false;
+  const self = meta.filename ?? fileURLToPath(meta.url);
+  try {
+    return realpathSync(resolve(argv1)) === realpathSync(self);
+  } catch {
+    return resolve(argv1) === self;
+  }
+}
+
+if (isEntryPoint(import.meta, process.argv[1])) {
   // Exit explicitly: a loaded backend may keep handles open, and the build must not hang on them.
   try {
     const report = await runSmoke(parseOptions(process.argv.slice(2)));

@@ -1,10 +1,12 @@
 /**
- * Assembles and checks the files of one bundle version in memory. Both the training publisher and
+ * Assembles and checks the files of one bundle version in memory (the model also as a verified ONNX graph). Both the training publisher and
  * the serving loader use these, so the checksum rule is defined once.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import { sha256Hex } from '../common/hash.ts';
-import { InternalError } from '../errors.ts';
+import { verifiedOnnx } from '../model/onnx/bundle.ts';
+import { ONNX_FILE } from '../model/onnx/io.ts';
+import type * as tf from '../model/tf.ts';
 import type { WordTokenizer } from '../text/tokenizer.ts';
 import {
   BUNDLE_FORMAT,
@@ -16,6 +18,8 @@ import {
   TOKENIZER_FILE,
 } from './manifest.ts';
 import { modelToFiles } from './serialize.ts';
+
+export { verifyFiles } from './verify.ts';
 
 /** Version ids sort by time and say which data made them: 20261121T214500Z-3f2a9c1b. */
 export function makeVersionId(date: Date, dataSha256: string): string {
@@ -35,6 +39,12 @@ export type BundleSpec = Pick<
   tokenizer: WordTokenizer;
   maxLen: number;
   createdAt?: Date;
+  /**
+   * Export model.onnx and hold it to the model within 1e-5 on probe sequences, refusing (throwing) when
+   * it differs or cannot be exported. Default true; false only for models ONNX cannot reproduce
+   * (unmasked embeddings), which are then served with TensorFlow.js.
+   */
+  onnx?: boolean;
 };
 
 /** Every file of a bundle, manifest.json last (Map order is the order a publisher must write in). */
@@ -42,10 +52,17 @@ export async function createBundleFiles(spec: BundleSpec): Promise<Map<string, U
   const encoder = new TextEncoder();
   const files = new Map<string, Uint8Array>(Object.entries(await modelToFiles(spec.model)));
   files.set(TOKENIZER_FILE, encoder.encode(JSON.stringify(spec.tokenizer.toJSON())));
-  const entries: Record<string, FileEntry> = {};
-  for (const [path, bytes] of files) entries[path] = { sha256: sha256Hex(bytes), bytes: bytes.byteLength };
-  const manifest: Manifest = parseManifest({
-    format: BUNDLE_FORMAT,
+  let runtime: Manifest['runtime'];
+  if (spec.onnx ?? true) {
+    const onnx = await verifiedOnnx(spec.model, {
+      tokenizer: spec.tokenizer,
+      maxLen: spec.maxLen,
+      metadata: { name: spec.name, version: spec.version },
+    });
+    files.set(ONNX_FILE, onnx.bytes);
+    runtime = { onnx: onnx.record };
+  }
+  return assembleBundle(files, {
     name: spec.name,
     version: spec.version,
     createdAt: (spec.createdAt ?? new Date()).toISOString(),
@@ -64,23 +81,22 @@ export async function createBundleFiles(spec: BundleSpec): Promise<Map<string, U
     architecture: spec.architecture,
     training: spec.training,
     metrics: spec.metrics,
-    files: entries,
+    ...(runtime ? { runtime } : {}),
   });
-  files.set(MANIFEST_FILE, encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`));
-  return files;
 }
 
-/** Throws InternalError naming the first file that is missing, has the wrong size or the wrong sha256. */
-export function verifyFiles(manifest: Manifest, files: ReadonlyMap<string, Uint8Array>): void {
-  for (const [path, entry] of Object.entries(manifest.files)) {
-    const bytes = files.get(path);
-    if (!bytes) throw new InternalError(`${path} is listed in manifest.json but was not read`);
-    if (bytes.byteLength !== entry.bytes) {
-      throw new InternalError(`${path}: ${bytes.byteLength} bytes, manifest.json says ${entry.bytes}`);
-    }
-    const actual = sha256Hex(bytes);
-    if (actual !== entry.sha256) {
-      throw new InternalError(`${path}: sha256 ${actual} does not match manifest.json (${entry.sha256})`);
-    }
-  }
+/**
+ * The files plus manifest.json, written last, listing each file's sha256 and size (the one place the
+ * checksum rule lives). `fields` is the manifest without format and files.
+ */
+export function assembleBundle(
+  payload: ReadonlyMap<string, Uint8Array>,
+  fields: Omit<Manifest, 'format' | 'files'>,
+): Map<string, Uint8Array> {
+  const files = new Map([...payload].filter(([name]) => name !== MANIFEST_FILE));
+  const entries: Record<string, FileEntry> = {};
+  for (const [path, bytes] of files) entries[path] = { sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+  const manifest: Manifest = parseManifest({ format: BUNDLE_FORMAT, ...fields, files: entries });
+  files.set(MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  return files;
 }

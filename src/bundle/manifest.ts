@@ -1,6 +1,7 @@
 /**
  * The model bundle contract between training and serving: one immutable folder or S3 prefix per version
- * holding model.json + weights (TensorFlow.js layers format), tokenizer.json and manifest.json. The
+ * holding model.json + weights (TensorFlow.js layers format), model.onnx (the same model as an ONNX
+ * graph, for serving on ONNX Runtime), tokenizer.json and manifest.json. The
  * manifest is written last and lists the sha256 of every other file; serving verifies each before use.
  */
 import { InternalError } from '../errors.ts';
@@ -46,6 +47,21 @@ export interface Manifest {
   training: Record<string, unknown>;
   metrics: Record<string, unknown>;
   files: Record<string, FileEntry>;
+  /**
+   * Other runtimes' forms of the same model. `onnx`: model.onnx, checked against the tfjs files on probe
+   * sequences before publishing (src/model/onnx/bundle.ts records what it takes and the check). Absent in
+   * bundles from before the ONNX graph: those are served with TensorFlow.js.
+   */
+  runtime?: { onnx?: OnnxRecord };
+  /** Set by `npm run convert`: the version this one was made from (same model, files added). */
+  convertedFrom?: { version: string; uri: string; createdAt: string; note: string };
+}
+
+export interface OnnxRecord {
+  /** A file the manifest lists. */
+  file: string;
+  opset: number;
+  [detail: string]: unknown;
 }
 
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -72,6 +88,13 @@ export function parseManifest(value: unknown): Manifest {
   if (typeof m.maskZero !== 'boolean') fail('maskZero must be a boolean');
   if (m.postprocessing !== undefined) validatePostprocessing(m.postprocessing, m.labelValues !== null, fail);
   validateFiles(m.files, fail);
+  const onnx = m.runtime?.onnx;
+  if (onnx !== undefined) {
+    if (typeof onnx !== 'object' || onnx === null || typeof onnx.file !== 'string' || !m.files[onnx.file]) {
+      fail('runtime.onnx.file must name a file the manifest lists');
+    }
+    if (!Number.isInteger(onnx.opset)) fail('runtime.onnx.opset must be an integer');
+  }
   return m;
 }
 

@@ -12,8 +12,8 @@ import {
   UnavailableError,
 } from '../errors.ts';
 import { defaultStorage, type Storage, type Store } from '../storage/index.ts';
-import { verifyFiles } from './files.ts';
 import { LATEST_POINTER, MANIFEST_FILE, type Manifest, parseManifest } from './manifest.ts';
+import { verifyFiles } from './verify.ts';
 
 export interface PublishOptions {
   storage?: Storage;

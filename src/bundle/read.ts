@@ -5,8 +5,8 @@
  */
 import { InternalError, messageOf, NotFoundError } from '../errors.ts';
 import { defaultStorage, type Storage, type Store } from '../storage/index.ts';
-import { verifyFiles } from './files.ts';
 import { LATEST_POINTER, MANIFEST_FILE, type Manifest, parseManifest, VERSION_PATTERN } from './manifest.ts';
+import { verifyFiles } from './verify.ts';
 
 export interface BundleTimings {
   /** Reading manifest.json and `latest` (and the pointed-to manifest.json). */

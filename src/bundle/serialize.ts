@@ -2,7 +2,7 @@
  * TensorFlow.js layers-format model files in memory: training writes model.json + one weights file,
  * serving rebuilds the model from bytes it fetched (no /tmp, no file:// or http:// loaders).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../model/tf.ts';
 // Registers our custom layers (NgramIds, MaskedPooling) with tfjs' deserialiser: a bundle that uses them
 // must load wherever bundles are read, not only where an architecture was built first.
 import '../model/architectures/layers.ts';

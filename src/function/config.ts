@@ -5,7 +5,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BadRequestError, messageOf } from '../errors.ts';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../model/backend.ts';
+import {
+  BACKEND_PREFERENCES,
+  type BackendPreference,
+  RUNTIME_PREFERENCES,
+  type RuntimePreference,
+} from '../model/runtime.ts';
 import { parseStorageUri } from '../storage/index.ts';
 import { type ModelEntry, resolveModelList } from './model-list.ts';
 
@@ -28,6 +33,8 @@ export interface Config {
   /** CloudWatch namespace of the embedded-format metrics. */
   metricsNamespace: string;
   limits: Limits;
+  /** RUNTIME: `auto` serves a bundle's model.onnx with ONNX Runtime when it has one, else TensorFlow.js. */
+  runtime: RuntimePreference;
   backend: BackendPreference;
   logLevel: LogLevel;
   logReviewText: boolean;
@@ -83,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxReviewChars,
       maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', defaultMaxBodyBytes(maxReviews, maxReviewChars)),
     },
+    runtime: oneOf(env, 'RUNTIME', RUNTIME_PREFERENCES, 'auto'),
     backend: oneOf(env, 'TFJS_BACKEND', BACKEND_PREFERENCES, 'auto'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'INFO', (value) => value.toUpperCase()),
     logReviewText: boolean(env, 'LOG_REVIEW_TEXT', false),

@@ -19,6 +19,7 @@ const logger = createLogger({ level: config.logLevel });
 const metrics = createMetrics({ namespace: config.metricsNamespace });
 const models = createModelRegistry(config.models, config.defaultModel, {
   storage: defaultStorage(),
+  runtime: config.runtime,
   backend: config.backend,
   logger: plainLogger(logger),
   onLoad: metrics.modelLoad,

@@ -7,8 +7,8 @@
 import type { Manifest } from '../bundle/manifest.ts';
 import { loadBundle } from '../bundle/read.ts';
 import { messageOf, UnavailableError } from '../errors.ts';
-import { type BackendPreference, selectBackend as defaultSelectBackend } from '../model/backend.ts';
-import { buildScorer } from '../model/build.ts';
+import { buildScorer, preloadOnnxRuntime } from '../model/build.ts';
+import type { BackendPreference, RuntimePreference } from '../model/runtime.ts';
 import type { Scorer } from '../model/scorer.ts';
 import type { Storage } from '../storage/index.ts';
 import { type Clock, createBackoff, type Random, retryAfterSeconds } from './backoff.ts';
@@ -17,7 +17,10 @@ import { modelUnavailable } from './http/problems.ts';
 export interface LoadedModel {
   scorer: Scorer;
   manifest: Manifest;
-  backend: string;
+  /** 'onnx' or 'tfjs'. */
+  runtime: string;
+  /** The TensorFlow.js backend; null on ONNX Runtime. */
+  backend: string | null;
   loadMs: number;
   /** The version prefix the bundle came from. */
   uri: string;
@@ -26,7 +29,8 @@ export interface LoadedModel {
 export interface ModelStatus {
   state: 'idle' | 'loading' | 'ready' | 'failed';
   modelUri: string;
-  backend?: string;
+  runtime?: string;
+  backend?: string | null;
   model?: { name: string; version: string };
   /** The bundle's class names, once loaded. */
   labels?: string[];
@@ -54,6 +58,7 @@ function loadFailed(uri: string, cause: unknown, retryAfterMs: number): Unavaila
 export interface ModelServiceOptions {
   modelUri: string;
   storage?: Storage;
+  runtime?: RuntimePreference;
   backend?: BackendPreference;
   logger?: { info(msg: string, extra?: object): void; error(msg: string, extra?: object): void };
   selectBackend?: (preference: BackendPreference) => Promise<{ name: string }>;
@@ -83,6 +88,7 @@ export function createModelService(options: ModelServiceOptions): ModelService {
         current = {
           state: 'ready',
           modelUri: options.modelUri,
+          runtime: loaded.runtime,
           backend: loaded.backend,
           model: { name: loaded.manifest.name, version: loaded.manifest.version },
           labels: [...loaded.manifest.labels],
@@ -131,29 +137,34 @@ export function createModelService(options: ModelServiceOptions): ModelService {
 
 async function load(options: ModelServiceOptions): Promise<LoadedModel> {
   const start = performance.now();
-  const select = options.selectBackend ?? defaultSelectBackend;
-  // The backend (wasm compile, native library) and the download proceed at the same time.
-  const [backend, bundle] = await Promise.all([
-    select(options.backend ?? 'auto'),
-    loadBundle(options.modelUri, options.storage ? { storage: options.storage } : {}),
-  ]);
+  // ONNX Runtime's native library loads while the bundle downloads (unless tfjs is forced).
+  if (options.runtime !== 'tfjs') preloadOnnxRuntime();
+  const bundle = await loadBundle(options.modelUri, options.storage ? { storage: options.storage } : {});
   const buildStart = performance.now();
-  const scorer = await buildScorer(bundle);
+  // ONNX Runtime for a bundle with model.onnx (RUNTIME=auto), else TensorFlow.js on its backend; the
+  // other runtime's code is never imported.
+  const scorer = await buildScorer(bundle, {
+    runtime: options.runtime ?? 'auto',
+    backend: options.backend ?? 'auto',
+    ...(options.selectBackend ? { selectBackend: options.selectBackend } : {}),
+  });
   const buildMs = Math.round(performance.now() - buildStart);
   const warmStart = performance.now();
   try {
-    warmUp(scorer);
+    await warmUp(scorer);
   } catch (error) {
-    scorer.model.dispose();
+    await scorer.dispose();
     throw error;
   }
   const warmUpMs = Math.round(performance.now() - warmStart);
   const loadMs = Math.round(performance.now() - start);
+  const { runtime } = scorer;
   options.logger?.info('model loaded', {
     modelUri: options.modelUri,
     uri: bundle.uri,
     model: { name: bundle.manifest.name, version: bundle.version },
-    backend: backend.name,
+    runtime: runtime.name,
+    backend: runtime.backend,
     bytes: bundle.timings.bytes,
     timings: {
       resolveMs: bundle.timings.resolveMs,
@@ -164,12 +175,19 @@ async function load(options: ModelServiceOptions): Promise<LoadedModel> {
       loadMs,
     },
   });
-  return { scorer, manifest: bundle.manifest, backend: backend.name, loadMs, uri: bundle.uri };
+  return {
+    scorer,
+    manifest: bundle.manifest,
+    runtime: runtime.name,
+    backend: runtime.backend,
+    loadMs,
+    uri: bundle.uri,
+  };
 }
 
 /** Compiles the kernels before the first request, and refuses a model whose output is not a distribution. */
-function warmUp(scorer: Scorer): void {
-  const [prediction] = scorer.predict([WARM_UP_TEXT]);
+async function warmUp(scorer: Scorer): Promise<void> {
+  const [prediction] = await scorer.predict([WARM_UP_TEXT]);
   const total = Object.values(prediction?.probabilities ?? {}).reduce((sum, p) => sum + p, 0);
   if (!Number.isFinite(total) || Math.abs(total - 1) > 0.01) {
     throw new Error(`warm-up prediction is not a probability distribution (sum ${total})`);

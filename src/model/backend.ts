@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import nodeUtil from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from './kernels/index.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from './runtime.ts';
+import * as tf from './tf.ts';
 
-export type BackendPreference = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+export { BACKEND_PREFERENCES, type BackendPreference } from './runtime.ts';
 
 export function isBackendPreference(v: unknown): v is BackendPreference {
   return typeof v === 'string' && (BACKEND_PREFERENCES as readonly string[]).includes(v);

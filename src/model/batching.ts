@@ -3,8 +3,9 @@
  * others of similar length, each batch pre-padded to its own longest (masking makes that equal to
  * padding to maxLen), so a batch of short reviews never pays for one long one.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { padPre } from '../text/tokenizer.ts';
+import * as tf from './tf.ts';
 
 const MAX_BATCH = 64;
 

@@ -1,34 +1,96 @@
 /**
- * From a bundle's verified bytes to something that scores: rebuild the tokenizer and the model in memory
- * and check they agree with the manifest before anything is served.
+ * From a bundle's verified bytes to something that scores: the tokenizer, checked against the manifest,
+ * and a runtime. ONNX Runtime when the bundle carries model.onnx (or RUNTIME=onnx), else TensorFlow.js.
+ * Each runtime's module is imported only when chosen: serving on ONNX never loads TensorFlow.js.
  */
-import type * as tf from '@tensorflow/tfjs';
-import { MODEL_FILE, TOKENIZER_FILE } from '../bundle/manifest.ts';
+import { TOKENIZER_FILE } from '../bundle/manifest.ts';
 import { bundleError, type LoadedBundle, parseJson } from '../bundle/read.ts';
-import { modelFromFiles, weightPaths } from '../bundle/serialize.ts';
-import { InternalError, messageOf } from '../errors.ts';
+import { messageOf } from '../errors.ts';
 import { type TokenizerJson, WordTokenizer } from '../text/tokenizer.ts';
+import type { BackendPreference, RuntimePreference, ScoringRuntime } from './runtime.ts';
 import { Scorer } from './scorer.ts';
 
 type BundleParts = Pick<LoadedBundle, 'manifest' | 'files' | 'uri'>;
 
-function fileOf(loaded: BundleParts, name: string): Uint8Array {
-  const bytes = loaded.files.get(name);
-  if (!bytes) throw bundleError(loaded.uri, `${name} is missing`);
-  return bytes;
+export interface BuildOptions {
+  /** Default `auto`. */
+  runtime?: RuntimePreference;
+  /** TensorFlow.js only. Default `auto`. */
+  backend?: BackendPreference;
+  /** TensorFlow.js only: selects the backend (default ./backend.ts's selectBackend). */
+  selectBackend?: (preference: BackendPreference) => Promise<{ name: string }>;
+  /** ONNX Runtime only: intra-op threads (default: the CPUs this process may use). */
+  threads?: number;
 }
 
-/** Tokenizer + model from verified bytes, checked against the manifest; the backend must already be set. */
-export async function buildScorer(loaded: BundleParts): Promise<Scorer> {
+/** Tokenizer + runtime from verified bytes, both checked against the manifest. */
+export async function buildScorer(loaded: BundleParts, options: BuildOptions = {}): Promise<Scorer> {
   const tokenizer = buildTokenizer(loaded);
-  const model = await buildModel(loaded);
-  try {
-    checkModel(loaded, model);
-  } catch (error) {
-    model.dispose();
-    throw error;
+  const runtime = await buildRuntime(loaded, options);
+  return new Scorer(runtime, tokenizer, loaded.manifest);
+}
+
+/** Which runtime a bundle gets under a preference; throws when RUNTIME=onnx meets a bundle without a graph. */
+export function chooseRuntime(loaded: BundleParts, preference: RuntimePreference = 'auto'): 'onnx' | 'tfjs' {
+  const graph = loaded.manifest.runtime?.onnx;
+  if (preference === 'tfjs') return 'tfjs';
+  if (graph) return 'onnx';
+  if (preference === 'onnx') {
+    throw bundleError(
+      loaded.uri,
+      'RUNTIME=onnx but the bundle has no model.onnx (convert it: npm run convert -- --from <bundle> --out <root>)',
+    );
   }
-  return new Scorer(model, tokenizer, loaded.manifest);
+  return 'tfjs';
+}
+
+/**
+ * Starts loading ONNX Runtime's module (its native library) without waiting: the service calls this
+ * while the bundle downloads, so a cold start pays for the two at once. A failure surfaces when the
+ * runtime is built; the tfjs path never needs it.
+ */
+export function preloadOnnxRuntime(): void {
+  onnxModule ??= import('./onnx/runtime.ts');
+  onnxModule.catch(() => {
+    onnxModule = undefined;
+  });
+}
+
+let onnxModule: Promise<typeof import('./onnx/runtime.ts')> | undefined;
+
+async function buildRuntime(loaded: BundleParts, options: BuildOptions): Promise<ScoringRuntime> {
+  if (chooseRuntime(loaded, options.runtime) === 'onnx') {
+    const file = loaded.manifest.runtime?.onnx?.file ?? '';
+    const bytes = loaded.files.get(file);
+    if (!bytes) throw bundleError(loaded.uri, `${file} is missing`);
+    preloadOnnxRuntime();
+    const { OnnxScorer } = await (onnxModule ?? import('./onnx/runtime.ts'));
+    let runtime: ScoringRuntime;
+    try {
+      runtime = await OnnxScorer.create(bytes, options.threads ? { intraOpNumThreads: options.threads } : {});
+    } catch (error) {
+      throw bundleError(loaded.uri, `${file} does not load in ONNX Runtime: ${messageOf(error)}`, error);
+    }
+    await checkClasses(loaded, runtime);
+    return runtime;
+  }
+  const select = options.selectBackend ?? (await import('./backend.ts')).selectBackend.bind(undefined);
+  const backend = await select(options.backend ?? 'auto');
+  const { buildTfjsRuntime } = await import('./tfjs-runtime.ts');
+  return buildTfjsRuntime(loaded, backend.name);
+}
+
+/** The graph must give one probability per label (model.json's output is checked in tfjs-runtime.ts). */
+async function checkClasses(loaded: BundleParts, runtime: ScoringRuntime): Promise<void> {
+  const [row] = await runtime.probabilities([Int32Array.of(1)]);
+  const labels = loaded.manifest.labels.length;
+  if (row?.length !== labels) {
+    await runtime.dispose();
+    throw bundleError(
+      loaded.uri,
+      `${loaded.manifest.runtime?.onnx?.file} outputs ${row?.length} classes but manifest.json lists ${labels} labels`,
+    );
+  }
 }
 
 function buildTokenizer(loaded: BundleParts): WordTokenizer {
@@ -52,57 +114,8 @@ function buildTokenizer(loaded: BundleParts): WordTokenizer {
   return tokenizer;
 }
 
-async function buildModel(loaded: BundleParts): Promise<tf.LayersModel> {
-  const modelJson = parseJson(fileOf(loaded, MODEL_FILE), MODEL_FILE, loaded.uri);
-  let paths: string[];
-  try {
-    paths = weightPaths(modelJson);
-  } catch (error) {
-    throw bundleError(loaded.uri, messageOf(error), error);
-  }
-  for (const path of paths) {
-    // Only files the manifest lists were fetched and verified.
-    if (!loaded.manifest.files[path]) {
-      throw bundleError(loaded.uri, `model.json needs ${path}, which manifest.json does not list`);
-    }
-  }
-  try {
-    return await modelFromFiles(modelJson, (path) => fileOf(loaded, path));
-  } catch (error) {
-    if (error instanceof InternalError) throw error;
-    throw bundleError(
-      loaded.uri,
-      `model.json and its weights do not build a model: ${messageOf(error)}`,
-      error,
-    );
-  }
-}
-
-function checkModel(loaded: BundleParts, model: tf.LayersModel): void {
-  const { manifest, uri } = loaded;
-  const units = model.outputs.length === 1 ? model.outputs[0]?.shape.at(-1) : undefined;
-  if (units !== manifest.labels.length) {
-    throw bundleError(
-      uri,
-      `the model outputs ${units ?? `${model.outputs.length} tensors`} classes but manifest.json lists ${manifest.labels.length} labels`,
-    );
-  }
-  const embedding = model.layers.find((layer) => layer.getClassName() === 'Embedding');
-  if (!embedding) throw bundleError(uri, 'the model has no Embedding layer to take word ids');
-  const config = embedding.getConfig();
-  // Word ids, plus the hashed word-pair ids of architectures that add them (bag: architecture.buckets).
-  const buckets = Number(manifest.architecture.buckets ?? 0);
-  const ids = manifest.preprocessing.numWords + (Number.isInteger(buckets) && buckets > 0 ? buckets : 0);
-  if (config.inputDim !== ids) {
-    throw bundleError(
-      uri,
-      `the embedding takes ${String(config.inputDim)} ids but manifest.json says ${ids} (preprocessing.numWords ${manifest.preprocessing.numWords} + architecture.buckets ${buckets})`,
-    );
-  }
-  if (Boolean(config.maskZero) !== manifest.maskZero) {
-    throw bundleError(
-      uri,
-      `the embedding has maskZero ${String(config.maskZero)} but manifest.json says maskZero ${manifest.maskZero}`,
-    );
-  }
+function fileOf(loaded: BundleParts, name: string): Uint8Array {
+  const bytes = loaded.files.get(name);
+  if (!bytes) throw bundleError(loaded.uri, `${name} is missing`);
+  return bytes;
 }

@@ -1,14 +1,13 @@
 /**
- * Scores texts with a loaded bundle. Masked bundles run on each text's real tokens only: texts are
- * sorted by length and batched with others of similar length, each batch pre-padded to its own longest
- * (masking makes that equal to padding to maxLen). Unmasked bundles get the padded computation.
+ * Scores texts with a loaded bundle: tokenise, hand the encoded sequences to a runtime (ONNX Runtime or
+ * TensorFlow.js, ./runtime.ts), turn each row's probabilities into a prediction. Runtime-agnostic: how
+ * sequences are batched and padded is the runtime's business (both run each text on its real tokens).
  */
-import type * as tf from '@tensorflow/tfjs';
 import type { Manifest } from '../bundle/manifest.ts';
 import { type Review, reviewText } from '../text/review.ts';
 import type { WordTokenizer } from '../text/tokenizer.ts';
-import { batchedProbabilities } from './batching.ts';
 import { decideClass, IDENTITY_POSTPROCESSING, temperRow } from './postprocess.ts';
+import type { ScoringRuntime } from './runtime.ts';
 
 export interface Prediction {
   /**
@@ -24,30 +23,38 @@ export interface Prediction {
 }
 
 export class Scorer {
-  readonly model: tf.LayersModel;
+  readonly runtime: ScoringRuntime;
   readonly tokenizer: WordTokenizer;
   readonly manifest: Manifest;
 
-  constructor(model: tf.LayersModel, tokenizer: WordTokenizer, manifest: Manifest) {
-    this.model = model;
+  constructor(runtime: ScoringRuntime, tokenizer: WordTokenizer, manifest: Manifest) {
+    this.runtime = runtime;
     this.tokenizer = tokenizer;
     this.manifest = manifest;
   }
 
   /** One prediction per review, in input order; a plain string is a review without a title. */
-  predict(reviews: readonly (Review | string)[]): Prediction[] {
-    const { maxLen } = this.manifest.preprocessing;
-    const sequences = reviews.map((review) =>
-      this.tokenizer.encode(typeof review === 'string' ? review : reviewText(review), maxLen),
-    );
-    const probabilities = this.probabilities(sequences);
+  async predict(reviews: readonly (Review | string)[]): Promise<Prediction[]> {
+    const sequences = this.encode(reviews);
+    const probabilities = await this.probabilities(sequences);
     return sequences.map((seq, i) => this.#prediction(probabilities[i] ?? [], seq.length));
   }
 
+  /** Word ids of each review as the model reads them (normalised, known words, the last maxLen). */
+  encode(reviews: readonly (Review | string)[]): Int32Array[] {
+    const { maxLen } = this.manifest.preprocessing;
+    return reviews.map((review) =>
+      this.tokenizer.encode(typeof review === 'string' ? review : reviewText(review), maxLen),
+    );
+  }
+
   /** Class probabilities for each encoded sequence, in input order. */
-  probabilities(sequences: readonly Int32Array[]): Float32Array[] {
-    const fixedLength = this.manifest.maskZero ? null : this.manifest.preprocessing.maxLen;
-    return batchedProbabilities(this.model, sequences, fixedLength);
+  probabilities(sequences: readonly Int32Array[]): Promise<Float32Array[]> {
+    return this.runtime.probabilities(sequences);
+  }
+
+  dispose(): Promise<void> | void {
+    return this.runtime.dispose();
   }
 
   #prediction(raw: ArrayLike<number>, tokens: number): Prediction {

@@ -243,7 +243,8 @@ function health(): EventExpectation {
       assert.equal(body.status, 'ready');
       assert.equal(body.loaded, true);
       assert.deepEqual(body.model, { name: scorer.manifest.name, version: scorer.manifest.version });
-      assert.equal(typeof body.backend, 'string');
+      assert.equal(body.runtime, scorer.runtime.name);
+      assert.equal(body.backend, scorer.runtime.backend);
       assert.deepEqual(body.limits, limits);
     },
   };

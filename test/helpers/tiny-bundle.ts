@@ -23,6 +23,8 @@ export interface TinyBundleOptions {
   version?: string;
   labels?: string[];
   maskZero?: boolean;
+  /** Export model.onnx (default: when maskZero, the models ONNX reproduces). */
+  onnx?: boolean;
   normalizer?: NormalizerName;
   seed?: number;
   maxLen?: number;
@@ -62,6 +64,8 @@ export async function makeTinyBundle(options: TinyBundleOptions = {}): Promise<{
     architecture,
     training: { note: 'untrained test fixture' },
     metrics: {},
+    // ONNX reproduces masked models only; an unmasked fixture is a tfjs-only bundle.
+    onnx: options.onnx ?? maskZero,
   });
   model.dispose();
   const manifest = JSON.parse(new TextDecoder().decode(files.get(MANIFEST_FILE))) as Manifest;

@@ -63,15 +63,16 @@ describe('esbuild bundle of the Lambda entry', () => {
     if (taskRoot) await rm(taskRoot, { recursive: true, force: true });
   });
 
-  test('writes one ESM file with its source map, @tensorflow/* external and the AWS SDK inlined', async () => {
+  test('writes ESM with source maps; externals are exactly package.json dependencies; the AWS SDK is inlined', async () => {
     assert.equal(build.outfile, join(taskRoot, 'index.mjs'));
     assert.ok(existsSync(`${build.outfile}.map`), 'no source map');
     assert.ok(build.bytes > 0);
-    assert.ok(
-      build.externalImports.includes('@tensorflow/tfjs'),
-      `externals: ${build.externalImports.join(', ')}`,
-    );
-    for (const specifier of build.externalImports) assert.match(specifier, /^@tensorflow\//);
+    // The runtime image installs `dependencies` (npm ci --omit=dev) and nothing else: they must be what
+    // the bundle imports, no more (a second copy of something bundled) and no less (a missing module).
+    const pkg = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    assert.deepEqual(build.externalImports, Object.keys(pkg.dependencies).sort());
     assert.deepEqual(
       build.inputs.filter((input) => input.includes('node_modules/@tensorflow/')),
       [],
@@ -79,6 +80,12 @@ describe('esbuild bundle of the Lambda entry', () => {
     );
     assert.ok(build.inputs.some((input) => input.includes('node_modules/@aws-sdk/client-s3/')));
     assert.ok(build.inputs.includes('src/function/index.ts'));
+    // TensorFlow.js and ONNX Runtime are loaded on demand (dynamic imports into chunks), never by index.mjs.
+    assert.deepEqual(build.entryStaticImports, []);
+    assert.ok(
+      build.outputs.some((o) => /chunks\/tfjs-runtime-\w+\.mjs$/.test(o)),
+      build.outputs.join(', '),
+    );
     const code = await readFile(build.outfile, 'utf8');
     assert.match(code, /^export\s*\{[^}]*\bhandler\b/m);
   });
@@ -106,11 +113,54 @@ describe('esbuild bundle of the Lambda entry', () => {
     const body = JSON.parse(result.body) as {
       status: string;
       model: { version: string } | null;
-      backend: string;
+      runtime: string;
+      backend: string | null;
     };
     assert.equal(body.status, 'ready');
     assert.equal(body.model?.version, 'v1');
-    assert.ok(['wasm', 'cpu', 'tensorflow'].includes(body.backend), body.backend);
+    assert.equal(body.runtime, 'onnx', 'the tiny bundle carries model.onnx');
+    assert.equal(body.backend, null);
+  });
+
+  test('serving with ONNX Runtime never loads TensorFlow.js; RUNTIME=tfjs does', async () => {
+    // A child records every module it loads (module.registerHooks), imports the bundle and invokes it.
+    const probe = `
+      import { registerHooks } from 'node:module';
+      import { readFile } from 'node:fs/promises';
+      const loaded = new Set();
+      registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); loaded.add(r.url); return r; } });
+      const { handler } = await import(process.argv[1]);
+      const event = JSON.parse(await readFile(process.argv[2], 'utf8'));
+      const result = await handler(event, { awsRequestId: 'probe', getRemainingTimeInMillis: () => 29000 });
+      const tf = [...loaded].filter((u) => u.includes('/@tensorflow/')).length;
+      const ort = [...loaded].filter((u) => u.includes('/onnxruntime-node/')).length;
+      console.log(JSON.stringify({ status: result.statusCode, tf, ort, runtime: JSON.parse(result.body).model ? 'ok' : '' }));
+      process.exit(0);
+    `;
+    const run = async (runtime: string) => {
+      const result = await runNode(
+        ['--input-type=module', '-e', probe, pathToFileURL(build.outfile).href, PREDICTIONS_EVENT],
+        {
+          MODEL_URI: modelRoot,
+          RUNTIME: runtime,
+          LOG_LEVEL: 'WARN',
+        },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+        status: number;
+        tf: number;
+        ort: number;
+      };
+    };
+    const onnx = await run('auto');
+    assert.equal(onnx.status, 200);
+    assert.equal(onnx.tf, 0, 'a @tensorflow module was loaded while serving on ONNX Runtime');
+    assert.ok(onnx.ort > 0);
+    const tfjs = await run('tfjs');
+    assert.equal(tfjs.status, 200);
+    assert.ok(tfjs.tf > 0, 'the probe sees tfjs when it is used (so the check above can fail)');
+    assert.equal(tfjs.ort, 0);
   });
 
   test('scripts/smoke.ts passes on the bundle with the 4-review event', async () => {
@@ -125,15 +175,20 @@ describe('esbuild bundle of the Lambda entry', () => {
     assert.ok(line, run.stdout);
     const report = JSON.parse(line.slice('smoke test passed: '.length)) as {
       predictions: number;
-      backend: string;
+      runtime: string;
     };
     assert.equal(report.predictions, 4);
-    assert.equal(typeof report.backend, 'string');
+    assert.equal(report.runtime, 'onnx');
   });
 
   test('scripts/smoke.ts exits non-zero on the wrong backend, count or model', async () => {
     const base = [SMOKE, '--bundle', build.outfile, '--event', PREDICTIONS_EVENT];
     const cases = [
+      {
+        args: [...base, '--expect-runtime', 'tfjs'],
+        env: { MODEL_URI: modelRoot },
+        why: /runs on runtime onnx, expected tfjs/,
+      },
       {
         args: [...base, '--expect-backend', 'no-such-backend'],
         env: { MODEL_URI: modelRoot },

@@ -64,7 +64,7 @@ describe('local server with the real handler', () => {
     assert.match(response.headers.get('apigw-requestid') ?? '', /^[A-Za-z0-9+/]{15}=$/);
     const body = (await response.json()) as { model: unknown; predictions: unknown[] };
     assert.deepEqual(body.model, { name: loaded.manifest.name, version: 'v1' });
-    assert.deepEqual(body.predictions, loaded.scorer.predict(FOUR));
+    assert.deepEqual(body.predictions, await loaded.scorer.predict(FOUR));
   });
 
   test('a body without content-type arrives base64-encoded and is read as JSON', async () => {
@@ -79,6 +79,7 @@ describe('local server with the real handler', () => {
     const body = (await response.json()) as Record<string, unknown>;
     assert.equal(body.status, 'ready');
     assert.equal(body.backend, loaded.backend);
+    assert.equal(body.runtime, loaded.runtime);
     assert.deepEqual(body.limits, { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 });
   });
 
@@ -118,10 +119,10 @@ describe('local server with the real handler', () => {
     const batches = Array.from({ length: 24 }, (_, i) => FOUR.slice(i % 4).concat(`review number ${i}`));
     const responses = await Promise.all(batches.map((reviews) => post(JSON.stringify(reviews))));
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ predictions: unknown[] }>));
-    bodies.forEach((body, i) => {
+    for (const [i, body] of bodies.entries()) {
       assert.equal(responses[i]?.status, 200);
-      assert.deepEqual(body.predictions, loaded.scorer.predict(batches[i] ?? []));
-    });
+      assert.deepEqual(body.predictions, await loaded.scorer.predict(batches[i] ?? []));
+    }
     const health = await Promise.all(Array.from({ length: 10 }, () => fetch(`${server.url}/health`)));
     assert.ok(health.every((r) => r.status === 200));
     await Promise.all(health.map((r) => r.body?.cancel()));

@@ -18,6 +18,7 @@ import {
   selectBackend,
 } from '../../src/model/backend.ts';
 import { Scorer } from '../../src/model/scorer.ts';
+import { TfjsRuntime } from '../../src/model/tfjs-runtime.ts';
 import { WordTokenizer } from '../../src/text/tokenizer.ts';
 import { makeTinyBundle, TINY_TEXTS } from '../helpers/tiny-bundle.ts';
 
@@ -122,12 +123,12 @@ describe('selectBackend in this process', () => {
       assert.ok(await tf.setBackend(backend));
       const model = await modelFromFiles(text(MODEL_FILE), (path) => files.get(path) ?? new Uint8Array());
       const scorer = new Scorer(
-        model,
+        new TfjsRuntime(model, null, backend),
         new WordTokenizer(text(TOKENIZER_FILE)),
         parseManifest(text(MANIFEST_FILE)),
       );
-      const raw = scorer.probabilities(texts.map((t) => scorer.tokenizer.encode(t, 20)));
-      const predictions = scorer.predict(texts);
+      const raw = await scorer.probabilities(texts.map((t) => scorer.tokenizer.encode(t, 20)));
+      const predictions = await scorer.predict(texts);
       model.dispose();
       return { raw, predictions };
     };

@@ -69,9 +69,9 @@ describe('bundles on S3', () => {
     assert.equal(byVersion.uri, `${rootUri}v1/`);
     assert.deepEqual(byLatest.files, fromDir.files);
     assert.deepEqual(byVersion.files, fromDir.files);
-    const expected = (await buildScorer(fromDir)).predict(TINY_TEXTS);
-    assert.deepEqual((await buildScorer(byVersion)).predict(TINY_TEXTS), expected);
-    assert.deepEqual((await buildScorer(byLatest)).predict(TINY_TEXTS), expected);
+    const expected = await (await buildScorer(fromDir)).predict(TINY_TEXTS);
+    assert.deepEqual(await (await buildScorer(byVersion)).predict(TINY_TEXTS), expected);
+    assert.deepEqual(await (await buildScorer(byLatest)).predict(TINY_TEXTS), expected);
     t.diagnostic(`s3 via latest: ${JSON.stringify(byLatest.timings)}`);
   });
 

@@ -13,6 +13,7 @@ import { loadBundle } from '../../src/bundle/read.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { buildScorer } from '../../src/model/build.ts';
 import { Scorer } from '../../src/model/scorer.ts';
+import { TfjsRuntime } from '../../src/model/tfjs-runtime.ts';
 import { parseTrainArgs, type TrainConfig } from '../../training/args.ts';
 import { train } from '../../training/pipeline.ts';
 import type { ProgressSink } from '../../training/progress.ts';
@@ -113,11 +114,22 @@ describe('npm run train', () => {
     assert.equal(result.published?.version, result.version);
     const loaded = await loadBundle(`s3://${s3.bucket}/review-sentiment/`, { storage: s3.storage });
     assert.equal(loaded.version, result.version, 'the latest pointer names the new version');
+    // The bundle carries model.onnx, so serving runs ONNX Runtime; the trained model runs in tfjs.
     const served = await buildScorer(loaded);
-    const trained = new Scorer(result.model, result.tokenizer, loaded.manifest);
+    assert.equal(served.runtime.name, 'onnx');
+    const trained = new Scorer(new TfjsRuntime(result.model, null), result.tokenizer, loaded.manifest);
     const texts = ['it was excellent and i love it', 'awful, broken after a week', 'okay I guess', 'zzz', ''];
-    assert.deepEqual(served.predict(texts), trained.predict(texts));
-    assert.equal(served.predict(['perfect product'])[0]?.rating, 5);
+    const [onnx, tfjs] = await Promise.all([served, trained].map((s) => s.probabilities(s.encode(texts))));
+    texts.forEach((_, i) => {
+      for (const [k, p] of (tfjs?.[i] ?? []).entries()) {
+        assert.ok(Math.abs((onnx?.[i]?.[k] ?? Number.NaN) - p) <= 1e-5, `text ${i} class ${k}`);
+      }
+    });
+    assert.deepEqual(
+      (await served.predict(texts)).map((p) => p.rating),
+      (await trained.predict(texts)).map((p) => p.rating),
+    );
+    assert.equal((await served.predict(['perfect product']))[0]?.rating, 5);
   });
 
   test('the manifest carries labels, preprocessing, metrics and the data hash', async () => {

@@ -9,7 +9,18 @@ import { makeTinyBundle } from '../helpers/tiny-bundle.ts';
 describe('manifest', () => {
   test('a created bundle lists every file with its sha256, manifest.json last', async () => {
     const { files, manifest } = await makeTinyBundle();
-    assert.deepEqual([...files.keys()], ['model.json', 'weights.bin', 'tokenizer.json', 'manifest.json']);
+    assert.deepEqual(
+      [...files.keys()],
+      ['model.json', 'weights.bin', 'tokenizer.json', 'model.onnx', 'manifest.json'],
+    );
+    // The graph is recorded with the probe check that admitted it.
+    const onnx = manifest.runtime?.onnx;
+    assert.equal(onnx?.file, 'model.onnx');
+    assert.equal(onnx?.opset, 17);
+    const check = onnx?.check as { probes: number; tolerance: number; maxDifference: number };
+    assert.equal(check.probes, 200);
+    assert.equal(check.tolerance, 1e-5);
+    assert.ok(check.maxDifference >= 0 && check.maxDifference <= 1e-5);
     for (const [name, entry] of Object.entries(manifest.files)) {
       assert.equal(entry.sha256, sha256Hex(files.get(name) ?? new Uint8Array()));
     }
@@ -47,10 +58,19 @@ describe('manifest', () => {
         /plain file name/,
       ],
       [(m) => ({ ...m, files: { 'model.json': m.files['model.json'] } }), /tokenizer\.json/],
+      [
+        (m) => ({ ...m, runtime: { onnx: { file: 'missing.onnx', opset: 17 } } }),
+        /runtime\.onnx\.file must name a file the manifest lists/,
+      ],
       [() => 'nope', /not a JSON object/],
     ];
     for (const [mutate, message] of bad)
       assert.throws(() => parseManifest(mutate(structuredClone(manifest))), message);
+  });
+
+  test('a model the graph cannot reproduce is refused, not published without its graph', async () => {
+    // An unmasked embedding cannot be reproduced by the graph (it would read padding as words).
+    await assert.rejects(makeTinyBundle({ maskZero: false, onnx: true }), /only maskZero embeddings export/);
   });
 
   test('ordinal labels get numeric values, others none', () => {

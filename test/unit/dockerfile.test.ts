@@ -1,13 +1,15 @@
 /**
  * No Docker engine here, so the Dockerfile is checked by parsing it: the stage layout, the order that
- * makes layer caching work, the native TensorFlow install in the runtime stage, the smoke test, the
- * handler, and that every file it copies exists and is not excluded from the build context.
+ * makes layer caching work, the runtime stage's install (only the bundle's externals, from the lockfile,
+ * ONNX Runtime for linux-x64 only, no TensorFlow native library), the smoke tests, the handler, and that
+ * every file it copies exists and is not excluded from the build context.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { OUTPUT_FILE_NAME } from '../../scripts/build.ts';
+import { runtimeInstall } from '../../scripts/runtime-deps-size.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TASK_ROOT = '/var/task';
@@ -151,8 +153,28 @@ const builder = stages.find((s) => s.name === 'builder');
 const runtime = stages.at(-1);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 };
+interface LockEntry {
+  version?: string;
+  dev?: boolean;
+  optional?: boolean;
+  /** Needed only by dev and optional packages: omitted when both are. */
+  devOptional?: boolean;
+  hasInstallScript?: boolean;
+}
+const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, LockEntry>;
+};
+
+/** Package names an `npm install`/`npm i` in a RUN installs by name (outside the lockfile), if any. */
+function namedInstalls(run: string): string[] {
+  return [...run.matchAll(/npm (?:install|i|add)\b([^&;|]*)/g)].flatMap((m) =>
+    (m[1] ?? '').split(/\s+/).filter((w) => w !== '' && !w.startsWith('-')),
+  );
+}
 
 describe('Dockerfile parsing', () => {
   test('joins continued lines and skips comments', () => {
@@ -183,7 +205,7 @@ describe('Dockerfile', () => {
     assert.ok(builder, 'no stage named builder');
     assert.notEqual(runtime, builder);
     assert.equal(runtime?.image, LAMBDA_NODE_IMAGE);
-    // tfjs-node's prebuilt binaries and the template's Architectures are x86_64.
+    // ONNX Runtime's kept library and the template's Architectures are x86_64.
     assert.equal(runtime?.platform, 'linux/amd64');
   });
 
@@ -199,30 +221,81 @@ describe('Dockerfile', () => {
     );
   });
 
-  test('runtime installs production dependencies, then tfjs-node with its install script', () => {
+  test('runtime installs only package.json dependencies, from the lockfile, without scripts', () => {
     assert.ok(runtime);
-    const production = mustFind(runtime, 'RUN', /\bnpm ci\b.*--omit=dev/);
-    const native = mustFind(runtime, 'RUN', /@tensorflow\/tfjs-node@/);
-    assert.ok(production < native);
-    const run = runtime.instructions[native]?.args ?? '';
-    // One tfjs-core: tfjs-node must be the release of the @tensorflow/tfjs the bundle imports.
-    const version = /@tensorflow\/tfjs-node@(\S+)/.exec(run)?.[1];
-    assert.equal(version, pkg.dependencies['@tensorflow/tfjs']);
-    assert.equal(version, pkg.peerDependencies?.['@tensorflow/tfjs-node'] ?? version);
-    assert.match(run, /--omit=dev/, 'installing without --omit=dev would pull in the devDependencies');
-    // npm silently skips a package the root declares as an optional peer: the declaration must go first.
-    if (pkg.peerDependencies?.['@tensorflow/tfjs-node']) {
-      assert.ok(
-        run.indexOf('npm pkg delete peerDependencies') >= 0,
-        'the optional peer declaration is not dropped',
-      );
-      assert.ok(run.indexOf('npm pkg delete peerDependencies') < run.indexOf('@tensorflow/tfjs-node@'));
+    const index = mustFind(runtime, 'RUN', /\bnpm ci\b/);
+    const run = runtime.instructions[index]?.args ?? '';
+    for (const flag of ['--omit=dev', '--omit=optional', '--ignore-scripts'])
+      assert.ok(run.includes(flag), flag);
+    const runs = runtime.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    assert.deepEqual(runs.flatMap(namedInstalls), [], 'every package comes from the lockfile (npm ci)');
+    // What npm ci --omit=dev --omit=optional installs: dependencies and what they need, nothing else.
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), [
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-layers',
+      'onnxruntime-node',
+    ]);
+    const installed = Object.entries(lock.packages).filter(
+      ([path, e]) => path.startsWith('node_modules/') && !e.dev && !e.optional && !e.devOptional,
+    );
+    const names = installed.map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 13));
+    for (const unwanted of [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-node',
+      '@tensorflow/tfjs-node-gpu',
+      '@tensorflow/tfjs-converter',
+      '@tensorflow/tfjs-backend-webgl',
+      'csv-parse',
+      'protobufjs',
+      '@aws-sdk/client-s3',
+      '@middy/core',
+      '@aws-lambda-powertools/logger',
+    ]) {
+      assert.ok(!names.includes(unwanted), `${unwanted} would be installed in the runtime image`);
     }
-    // libtensorflow and the binding are downloaded by the install script; it must run, and after the install.
-    assert.ok(run.indexOf('node scripts/install.js') > run.indexOf('@tensorflow/tfjs-node@'));
   });
 
-  test('runtime ships the bundle and the default model, smoke-tests them on tfjs-node, then sets the handler', () => {
+  test("npm run image:size reproduces exactly the runtime stage's install command", () => {
+    assert.ok(runtime);
+    const run = runtime.instructions[mustFind(runtime, 'RUN', /\bnpm ci\b/)]?.args ?? '';
+    assert.equal(runtimeInstall(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')), run.replace(/\s+/g, ' '));
+  });
+
+  test('runtime keeps ONNX Runtime for linux-x64 only: other platforms are pruned in the install layer', () => {
+    assert.ok(runtime);
+    const run = runtime.instructions[mustFind(runtime, 'RUN', /\bnpm ci\b/)]?.args ?? '';
+    const removed = [...run.matchAll(/node_modules\/onnxruntime-node\/bin\/napi-v\*\/(\S+)/g)].map(
+      (m) => m[1],
+    );
+    assert.deepEqual(removed.sort(), ['darwin', 'linux/arm64', 'win32']);
+    // In the same RUN as the install: a later layer could not shrink the one that added them.
+    assert.ok(run.indexOf('npm ci') < run.indexOf('rm -rf node_modules/onnxruntime-node'));
+    // Every platform folder the package ships, other than linux/x64, is among the pruned ones.
+    const bin = join(ROOT, 'node_modules', 'onnxruntime-node', 'bin');
+    if (existsSync(bin)) {
+      for (const napi of readdirSync(bin)) {
+        for (const os of readdirSync(join(bin, napi))) {
+          for (const arch of readdirSync(join(bin, napi, os))) {
+            const kept = `${os}/${arch}` === 'linux/x64';
+            assert.equal(
+              kept || removed.includes(os) || removed.includes(`${os}/${arch}`),
+              true,
+              `${napi}/${os}/${arch} would stay in the image`,
+            );
+          }
+        }
+      }
+    }
+    assert.doesNotMatch(
+      runtime.instructions.map((i) => i.args).join('\n'),
+      /tfjs-node|libtensorflow|cuda/i,
+      'no TensorFlow native library or CUDA in the Lambda image',
+    );
+  });
+
+  test('runtime ships the bundle and the default model, smoke-tests them on ORT and the wasm fallback, then sets the handler', () => {
     assert.ok(runtime);
     assert.match(
       runtime.instructions.find((i) => i.keyword === 'WORKDIR')?.args ?? '',
@@ -230,10 +303,10 @@ describe('Dockerfile', () => {
     );
     const bundle = mustFind(runtime, 'COPY', /--from=builder\s+\S*dist\/?\s+\.\/?$/);
     const models = mustFind(runtime, 'COPY', /^models\/?\s/);
-    const native = mustFind(runtime, 'RUN', /@tensorflow\/tfjs-node@/);
+    const install = mustFind(runtime, 'RUN', /\bnpm ci\b/);
     const smoke = mustFind(runtime, 'RUN', /smoke\.m?ts/);
     assert.ok(
-      bundle < smoke && models < smoke && native < smoke,
+      bundle < smoke && models < smoke && install < smoke,
       'the smoke test must run on the finished image',
     );
     const args = runtime.instructions[smoke]?.args ?? '';
@@ -244,7 +317,11 @@ describe('Dockerfile', () => {
     );
     assert.match(args, /--event \S*predictions-4-reviews\.json/);
     assert.match(args, /--expect-predictions 4\b/);
-    assert.match(args, /--expect-backend tensorflow\b/);
+    assert.match(args, /RUNTIME=auto\b[^&]*--expect-runtime onnx\b/);
+    assert.match(args, /RUNTIME=tfjs\b[^&]*--expect-runtime tfjs\b[^&]*--expect-backend wasm\b/);
+    // Both smoke runs in one RUN joined by &&: a failing first run fails the build.
+    assert.equal(args.split('smoke.mts').length - 1, 2);
+    assert.match(args, /&&/);
     const last = runtime.instructions.at(-1);
     assert.equal(last?.keyword, 'CMD');
     const handlerFile = OUTPUT_FILE_NAME.replace(/\.m?js$/, '');
@@ -289,18 +366,25 @@ describe('training/Dockerfile (GPU training image)', () => {
     parseDockerfile(readFileSync(join(ROOT, 'training', 'Dockerfile'), 'utf8')),
   );
   const image = trainingStages.at(-1);
-  const tfjsVersion = pkg.dependencies['@tensorflow/tfjs'];
+  const tfjsVersion = pkg.devDependencies['@tensorflow/tfjs'];
 
   test('runs on a CUDA 11 + cuDNN 8 runtime (what libtensorflow 2.9.1 GPU links against)', () => {
     assert.match(image?.image ?? '', /^nvidia\/cuda:11\.\d+\.\d+-cudnn8-runtime-ubuntu/);
   });
 
-  test('installs tfjs-node-gpu at our tfjs version and runs its GPU install script', () => {
+  test('installs tfjs-node-gpu from the lockfile at our tfjs version and runs its GPU install script', () => {
     assert.ok(image);
-    mustFind(image, 'RUN', new RegExp(`@tensorflow/tfjs-node-gpu@${tfjsVersion?.replace(/\./g, '\\.')}\\b`));
-    mustFind(image, 'RUN', /npm ci --omit=dev/);
-    mustFind(image, 'RUN', /scripts\/install\.js gpu download/);
-    mustFind(image, 'RUN', /npm pkg delete peerDependencies/);
+    const run = image.instructions[mustFind(image, 'RUN', /\bnpm ci\b/)]?.args ?? '';
+    assert.match(run, /--ignore-scripts/);
+    assert.doesNotMatch(run, /--omit=optional/);
+    assert.ok(run.indexOf('npm ci') < run.indexOf('scripts/install.js gpu download'));
+    const runs = image.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    assert.deepEqual(runs.flatMap(namedInstalls), [], 'every package comes from the lockfile (npm ci)');
+    // The lockfile records it at an exact version, as an optional dependency (its script never runs here).
+    assert.equal(pkg.optionalDependencies?.['@tensorflow/tfjs-node-gpu'], tfjsVersion);
+    const entry = lock.packages['node_modules/@tensorflow/tfjs-node-gpu'];
+    assert.equal(entry?.version, tfjsVersion);
+    assert.equal(entry?.hasInstallScript, true);
   });
 
   test('runs the training CLI from the same sources the function is built from', () => {

@@ -327,6 +327,7 @@ describe('model load failure and healing', () => {
       status: 'loading',
       loaded: false,
       model: null,
+      runtime: null,
       backend: null,
       limits: config.limits,
     });
@@ -338,8 +339,12 @@ describe('unexpected errors', () => {
   test('500 is generic: no message, no stack; the real error is logged', async () => {
     const loaded = await readyModels().default().get();
     // A real scorer whose weights were freed: predict throws a TensorFlow.js error nobody planned for.
-    const broken = await createModelService({ modelUri: config.modelUri, backend: 'cpu' }).get();
-    broken.scorer.model.dispose();
+    const broken = await createModelService({
+      modelUri: config.modelUri,
+      runtime: 'tfjs',
+      backend: 'cpu',
+    }).get();
+    await broken.scorer.dispose();
     const service: ModelService = {
       get: async () => broken,
       status: () => ({ state: 'ready', modelUri: '' }),

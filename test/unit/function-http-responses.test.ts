@@ -51,6 +51,7 @@ describe('healthResponse', () => {
   const ready: ModelStatus = {
     state: 'ready',
     modelUri: 's3://bucket/models/',
+    runtime: 'tfjs',
     backend: 'wasm',
     model: { name: 'review-sentiment', version: '20261121T210000Z-3f2a9c1b' },
   };
@@ -62,6 +63,7 @@ describe('healthResponse', () => {
       status: 'ready',
       loaded: true,
       model: ready.model,
+      runtime: 'tfjs',
       backend: 'wasm',
       limits: LIMITS,
     });

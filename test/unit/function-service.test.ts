@@ -9,14 +9,16 @@ import { NotFoundError, UnavailableError } from '../../src/errors.ts';
 import { createModelService, type ModelServiceOptions } from '../../src/function/service.ts';
 import { type BackendPreference, selectBackend } from '../../src/model/backend.ts';
 import { buildScorer } from '../../src/model/build.ts';
+import type { RuntimePreference } from '../../src/model/runtime.ts';
 import { makeTinyBundle, TINY_TEXTS } from '../helpers/tiny-bundle.ts';
 
 /** The real backend selection and a real logger sink, counted so the tests can see how often each ran. */
-function observed(modelUri: string) {
+function observed(modelUri: string, runtime: RuntimePreference = 'tfjs') {
   const calls = { select: 0 };
   const logs: { level: 'info' | 'error'; msg: string; extra: Record<string, unknown> }[] = [];
   const options: ModelServiceOptions = {
     modelUri,
+    runtime,
     backend: 'cpu',
     selectBackend: (preference: BackendPreference) => {
       calls.select += 1;
@@ -62,13 +64,43 @@ describe('createModelService', () => {
     assert.equal(loaded.manifest.version, 'v7');
     assert.equal(loaded.uri, join(root, 'good', 'v7/'));
     assert.equal(loaded.backend, 'cpu');
+    assert.equal(loaded.runtime, 'tfjs');
+    assert.equal(logs[0]?.extra.runtime, 'tfjs');
+    assert.equal(logs[0]?.extra.backend, 'cpu');
+  });
+
+  test('RUNTIME=auto serves model.onnx with ONNX Runtime and never selects a tfjs backend', async () => {
+    const { calls, logs, options } = observed(join(root, 'good'), 'auto');
+    const loaded = await createModelService(options).get();
+    assert.equal(loaded.runtime, 'onnx');
+    assert.equal(loaded.backend, null);
+    assert.equal(calls.select, 0);
+    assert.equal(logs[0]?.extra.runtime, 'onnx');
+    // Same answers as the tfjs files of the same bundle, within 1e-5.
+    const tfjs = await createModelService(observed(join(root, 'good'), 'tfjs').options).get();
+    const sequences = tfjs.scorer.encode(TINY_TEXTS);
+    const [a, b] = await Promise.all([loaded, tfjs].map((m) => m.scorer.probabilities(sequences)));
+    sequences.forEach((_, i) => {
+      for (const [k, p] of (b?.[i] ?? []).entries()) {
+        assert.ok(Math.abs((a?.[i]?.[k] ?? Number.NaN) - p) <= 1e-5, `text ${i} class ${k}`);
+      }
+    });
+  });
+
+  test('a bundle without model.onnx is served with tfjs on auto, and refused on RUNTIME=onnx', async () => {
+    const uri = join(root, 'no-graph');
+    await publishBundle((await makeTinyBundle({ version: 'v1', maskZero: false })).files, uri);
+    const auto = await createModelService(observed(uri, 'auto').options).get();
+    assert.equal(auto.runtime, 'tfjs');
+    const onnx = createModelService(observed(uri, 'onnx').options);
+    await assert.rejects(onnx.get(), /RUNTIME=onnx but the bundle has no model\.onnx.*npm run convert/);
   });
 
   test('the served scorer predicts what the bundle predicts when built directly', async () => {
     const service = createModelService(observed(join(root, 'good')).options);
     const { scorer } = await service.get();
     const direct = await buildScorer(await loadBundle(join(root, 'good', 'v7')));
-    assert.deepEqual(scorer.predict(TINY_TEXTS), direct.predict(TINY_TEXTS));
+    assert.deepEqual(await scorer.predict(TINY_TEXTS), await direct.predict(TINY_TEXTS));
   });
 
   test('status goes idle -> loading -> ready', async () => {
@@ -81,6 +113,7 @@ describe('createModelService', () => {
     assert.deepEqual(service.status(), {
       state: 'ready',
       modelUri: uri,
+      runtime: 'tfjs',
       backend: 'cpu',
       model: { name: 'tiny-test-model', version: 'v7' },
       labels: ['1', '2', '3', '4', '5'],
@@ -93,7 +126,7 @@ describe('createModelService', () => {
     let now = 0;
     const service = createModelService({ ...options, clock: () => now, random: () => 0 });
     const failures = await Promise.allSettled([service.get(), service.get()]);
-    assert.equal(calls.select, 1);
+    assert.equal(calls.select, 0, 'the bundle is read before a runtime is chosen');
     for (const failure of failures) {
       assert.equal(failure.status, 'rejected');
       const error = failure.status === 'rejected' ? failure.reason : undefined;
@@ -120,7 +153,7 @@ describe('createModelService', () => {
     assert.equal(calls.select, 1, 'no new load during the back-off, though the bundle is there now');
     now = 1000;
     const loaded = await service.get();
-    assert.equal(calls.select, 2);
+    assert.equal(calls.select, 1);
     assert.equal(loaded.manifest.version, 'v7');
     assert.equal(service.status().state, 'ready');
     assert.equal(service.status().error, undefined);

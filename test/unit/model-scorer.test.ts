@@ -6,19 +6,25 @@ import { modelFromFiles } from '../../src/bundle/serialize.ts';
 import { createModel } from '../../src/model/architectures/index.ts';
 import { lengthBatches } from '../../src/model/batching.ts';
 import { Scorer } from '../../src/model/scorer.ts';
+import { TfjsRuntime } from '../../src/model/tfjs-runtime.ts';
 import { padPre, type TokenizerJson, WordTokenizer } from '../../src/text/tokenizer.ts';
 import { makeTinyBundle, TINY_TEXTS } from '../helpers/tiny-bundle.ts';
 
 const json = (files: Map<string, Uint8Array>, name: string): unknown =>
   JSON.parse(new TextDecoder().decode(files.get(name)));
 
-async function tinyScorer(options: Parameters<typeof makeTinyBundle>[0] = {}): Promise<Scorer> {
+/** A tfjs Scorer on the tiny bundle, and its model (these tests hold the Scorer to the model itself). */
+async function tinyScorer(
+  options: Parameters<typeof makeTinyBundle>[0] = {},
+): Promise<Scorer & { model: tf.LayersModel }> {
   const { files, manifest } = await makeTinyBundle(options);
   const model = await modelFromFiles(
     json(files, 'model.json'),
     (path) => files.get(path) ?? new Uint8Array(),
   );
-  return new Scorer(model, new WordTokenizer(json(files, 'tokenizer.json') as TokenizerJson), manifest);
+  const fixedLength = manifest.maskZero ? null : manifest.preprocessing.maxLen;
+  const tokenizer = new WordTokenizer(json(files, 'tokenizer.json') as TokenizerJson);
+  return Object.assign(new Scorer(new TfjsRuntime(model, fixedLength), tokenizer, manifest), { model });
 }
 
 before(async () => {
@@ -65,7 +71,7 @@ describe('Scorer', () => {
     const scorer = await tinyScorer({ maxLen: 250 });
     const texts = [...TINY_TEXTS, 'poor poor poor book', 'Very nice! '.repeat(40), '???', ''];
     const sequences = texts.map((t) => scorer.tokenizer.encode(t, 250));
-    const fast = scorer.probabilities(sequences);
+    const fast = await scorer.probabilities(sequences);
     const padded = tf.tidy(() => {
       const x = tf.tensor2d(padPre(sequences, 250), [sequences.length, 250], 'int32');
       return (scorer.model.predict(x) as tf.Tensor).arraySync() as number[][];
@@ -80,8 +86,8 @@ describe('Scorer', () => {
   test('predictions follow input order, with rating = argmax and score = Σ p·k', async () => {
     const scorer = await tinyScorer();
     const texts = ['Very nice!', 'The book was very poor', 'Amazing product! I love it, great value.'];
-    const predictions = scorer.predict(texts);
-    const alone = texts.map((t) => scorer.predict([t])[0]);
+    const predictions = await scorer.predict(texts);
+    const alone = await Promise.all(texts.map(async (t) => (await scorer.predict([t]))[0]));
     assert.deepEqual(predictions, alone, 'batching must not change any result');
     for (const p of predictions) {
       const probs = Object.values(p.probabilities);
@@ -96,7 +102,7 @@ describe('Scorer', () => {
 
   test('non-ordinal labels give the label name and no expected score', async () => {
     const scorer = await tinyScorer({ labels: ['anger', 'joy', 'fear'] });
-    const [p] = scorer.predict(['Very nice!']);
+    const [p] = await scorer.predict(['Very nice!']);
     assert.ok(p && typeof p.rating === 'string' && ['anger', 'joy', 'fear'].includes(p.rating));
     assert.equal(p.score, null);
     assert.deepEqual(Object.keys(p.probabilities), ['anger', 'joy', 'fear']);
@@ -105,7 +111,7 @@ describe('Scorer', () => {
   test('an unmasked bundle is run padded to maxLen (the computation it was trained with)', async () => {
     const scorer = await tinyScorer({ maskZero: false, maxLen: 12 });
     const seq = scorer.tokenizer.encode('The book was very poor', 12);
-    const [fast] = scorer.probabilities([seq]);
+    const [fast] = await scorer.probabilities([seq]);
     const padded = tf.tidy(() =>
       Array.from(
         (scorer.model.predict(tf.tensor2d(padPre([seq], 12), [1, 12], 'int32')) as tf.Tensor).dataSync(),
@@ -116,9 +122,9 @@ describe('Scorer', () => {
 
   test('does not leak tensors across requests', async () => {
     const scorer = await tinyScorer();
-    scorer.predict(TINY_TEXTS);
+    await scorer.predict(TINY_TEXTS);
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 20; i++) scorer.predict(TINY_TEXTS);
+    for (let i = 0; i < 20; i++) await scorer.predict(TINY_TEXTS);
     assert.equal(tf.memory().numTensors, before);
   });
 });

@@ -11,7 +11,8 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { MANIFEST_FILE, type Manifest, TOKENIZER_FILE } from '../../src/bundle/manifest.ts';
 import { modelFromFiles, weightPaths } from '../../src/bundle/serialize.ts';
-import { type Architecture, createModel } from '../../src/model/architectures/index.ts';
+import { ARCHITECTURE_NAMES, type Architecture, createModel } from '../../src/model/architectures/index.ts';
+import { MaskedPooling, type PoolingMode } from '../../src/model/architectures/layers.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { batchedProbabilities } from '../../src/model/batching.ts';
 import { exportToOnnx, OnnxExportError } from '../../src/model/onnx/export.ts';
@@ -60,29 +61,83 @@ function hardSigmoidModel(bidirectional: boolean): tf.LayersModel {
   return model;
 }
 
+/** Embedding → MaskedPooling(mode) → softmax: the pooling modes the architectures do not use directly. */
+function pooledModel(mode: PoolingMode): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(tf.layers.embedding({ inputDim: 30, outputDim: 6, maskZero: true, inputShape: [null] }));
+  model.add(new MaskedPooling({ mode }));
+  model.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+  return model;
+}
+
 const tinyProbes = () => probeSequences({ count: 80, numWords: 30, maxLen: 12, seed: 5 });
+/** Architectures a case exported, so a new registry entry without a test fails. */
+const exported = new Set<string>();
 
 before(async () => {
   await selectBackend('wasm');
 });
 
 describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
-  const cases: [string, () => tf.LayersModel][] = [
-    ['LSTM, sigmoid gates', () => createModel(TINY)],
-    ['Bidirectional LSTM, sigmoid gates', () => createModel({ ...TINY, bidirectional: true })],
-    ['LSTM, no dropout', () => createModel({ ...TINY, dropout: 0 })],
-    ['LSTM, hard-sigmoid gates', () => hardSigmoidModel(false)],
-    ['Bidirectional LSTM, hard-sigmoid gates', () => hardSigmoidModel(true)],
+  /** [name, the registry architecture it covers (null: a hand-built model), build]. */
+  const cases: [string, string | null, () => tf.LayersModel][] = [
+    ['LSTM, sigmoid gates', 'lstm', () => createModel(TINY)],
+    ['Bidirectional LSTM, sigmoid gates', 'lstm', () => createModel({ ...TINY, bidirectional: true })],
+    ['LSTM, no dropout', 'lstm', () => createModel({ ...TINY, dropout: 0 })],
+    ['LSTM, hard-sigmoid gates', null, () => hardSigmoidModel(false)],
+    ['Bidirectional LSTM, hard-sigmoid gates', null, () => hardSigmoidModel(true)],
+    [
+      'lstm-pool: LSTM steps, masked mean+max',
+      'lstm-pool',
+      () => createModel({ ...TINY, arch: 'lstm-pool' }),
+    ],
+    [
+      'lstm-pool: Bidirectional LSTM steps, masked mean+max',
+      'lstm-pool',
+      () => createModel({ ...TINY, arch: 'lstm-pool', bidirectional: true }),
+    ],
+    [
+      'bag: word pairs (NgramIds), masked mean',
+      'bag',
+      () => createModel({ ...TINY, arch: 'bag', buckets: 17 }),
+    ],
+    ['bag: words only, masked mean', 'bag', () => createModel({ ...TINY, arch: 'bag', buckets: 0 })],
+    ['MaskedPooling max alone, on embeddings', null, () => pooledModel('max')],
+    ['MaskedPooling mean-max alone, on embeddings', null, () => pooledModel('mean-max')],
   ];
-  for (const [name, build] of cases) {
+  for (const [name, arch, build] of cases) {
     test(name, async () => {
       const model = randomizeWeights(build(), 100);
       // Lengths 0..12 in one padded batch, the empty and one-id sequences included.
       const report = await checkOnnxAgainstTfjs(model, exportToOnnx(model), tinyProbes(), 1e-5);
       assert.equal(report.rows, 80);
+      if (arch) exported.add(arch);
       model.dispose();
     });
   }
+
+  test('every registered architecture has a case above', () => {
+    for (const arch of ARCHITECTURE_NAMES) assert.ok(exported.has(arch), `${arch} was not exported`);
+  });
+
+  test('bag: the word pairs count (a model that ignored them would differ)', async () => {
+    // The same weights with the pair rows of the embedding zeroed must change the answer: the pair ids
+    // really reach the mean in both runtimes, not only in one.
+    const model = randomizeWeights(createModel({ ...TINY, arch: 'bag', buckets: 17 }), 400);
+    const probes = tinyProbes();
+    await checkOnnxAgainstTfjs(model, exportToOnnx(model), probes, 1e-5);
+    const embedding = model.getLayer('embedding');
+    const [table] = embedding.getWeights();
+    assert.ok(table);
+    const zeroed = tf.tidy(() =>
+      tf.concat([table.slice([0, 0], [30, -1]), tf.zeros([17, table.shape[1] ?? 0])], 0),
+    );
+    const bytes = exportToOnnx(model);
+    embedding.setWeights([zeroed]);
+    await assert.rejects(checkOnnxAgainstTfjs(model, bytes, probes, 1e-5), OnnxMismatchError);
+    zeroed.dispose();
+    model.dispose();
+  });
 
   test('a wrong model is caught, naming the row, class and difference', async () => {
     const model = randomizeWeights(createModel(TINY), 100);

@@ -22,7 +22,7 @@ describe('scorerScoreBatch', () => {
     const scoreBatch = scorerScoreBatch(scorer);
     const reviews = TINY_TEXTS.map((text, i) => ({ text, title: i % 2 ? 'Very nice' : null }));
     const scores = await scoreBatch(reviews);
-    const predictions = scorer.predict(reviews.map(reviewText));
+    const predictions = await scorer.predict(reviews.map(reviewText));
     assert.equal(scores.length, reviews.length);
     scores.forEach((score, i) => {
       assert.ok(Math.abs(score - (predictions[i]?.score ?? Number.NaN)) < 5e-4, `review ${i}`);

@@ -196,9 +196,9 @@ describe('loadBundle + buildScorer from a folder', () => {
       [...files.values()].reduce((n, b) => n + b.byteLength, 0),
     );
     const scorer = await buildScorer(byRoot);
-    const predictions = scorer.predict(TINY_TEXTS);
+    const predictions = await scorer.predict(TINY_TEXTS);
     assert.equal(predictions.length, TINY_TEXTS.length);
-    assert.deepEqual((await buildScorer(byVersion)).predict(TINY_TEXTS), predictions);
+    assert.deepEqual(await (await buildScorer(byVersion)).predict(TINY_TEXTS), predictions);
   });
 
   test('a folder with neither manifest.json nor latest says so', async () => {
@@ -290,22 +290,30 @@ describe('loadBundle + buildScorer from a folder', () => {
           bytes: editTokenizer(files, { numWords: 60 }),
           manifest: (m) => Object.assign(m.preprocessing, { numWords: 60 }),
         }),
-      /the embedding takes 40 ids but manifest\.json says 60 \(preprocessing\.numWords 60/,
+      /the embedding takes 40 word ids but manifest\.json preprocessing\.numWords is 60/,
     ],
     [
       'a maskZero claim the model does not honour',
       () => tamper(files, { manifest: (m) => Object.assign(m, { maskZero: false }) }),
       /the embedding has maskZero true but manifest\.json says maskZero false/,
     ],
+    [
+      'fewer labels than the ONNX graph outputs (RUNTIME=onnx)',
+      () =>
+        tamper(files, { manifest: (m) => Object.assign(m, { labels: ['neg', 'pos'], labelValues: null }) }),
+      /model\.onnx outputs 5 classes but manifest\.json lists 2 labels/,
+    ],
   ];
   for (const [name, make, message] of cases) {
     test(`InternalError for ${name}`, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'bundle-bad-'));
+      // model.json's checks are the tfjs runtime's; the graph's, ONNX Runtime's.
+      const runtime = name.includes('ONNX') ? 'onnx' : 'tfjs';
       try {
         const bad = make();
         for (const [file, bytes] of bad) await writeFile(join(dir, file), bytes);
         await assert.rejects(
-          loadBundle(dir).then(buildScorer),
+          loadBundle(dir).then((b) => buildScorer(b, { runtime })),
           (e: unknown) => e instanceof InternalError && e.message.includes(dir) && message.test(e.message),
         );
       } finally {

@@ -38,6 +38,9 @@ export interface HealthBody {
   status: ModelStatus['state'];
   loaded: boolean;
   model: { name: string; version: string } | null;
+  /** 'onnx' (ONNX Runtime) or 'tfjs' once loaded. */
+  runtime: string | null;
+  /** The TensorFlow.js backend when the runtime is tfjs, else null. */
   backend: string | null;
   limits: Limits;
 }
@@ -51,6 +54,7 @@ export function healthResponse(status: ModelStatus, limits: Limits): HttpRespons
     status: status.state,
     loaded: status.state === 'ready',
     model: status.model ? { name: status.model.name, version: status.model.version } : null,
+    runtime: status.runtime ?? null,
     backend: status.backend ?? null,
     limits: { ...limits },
   };

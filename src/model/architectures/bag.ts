@@ -3,7 +3,7 @@
  * Order-blind beyond pairs, but fast and strong on review ratings; it trains in minutes where the LSTMs
  * take hours here.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { MaskedPooling, NgramIds } from './layers.ts';
 import { addDropout, softmaxOutput, wordEmbedding } from './parts.ts';
 import type { Architecture } from './settings.ts';

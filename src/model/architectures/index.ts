@@ -3,8 +3,9 @@
  * manifest's settings. Factories, never models built at import time. A new architecture is one file in
  * this folder and one line here.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import { BadRequestError } from '../../errors.ts';
+import type * as tf from '../tf.ts';
 import { buildBag } from './bag.ts';
 import { buildLstm } from './lstm.ts';
 import { buildLstmPool } from './lstm-pool.ts';

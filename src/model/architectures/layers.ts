@@ -6,7 +6,7 @@
  * Registration is a side effect of importing this module (class registration, not model building);
  * the architecture registry imports it, so every path that builds or loads a model has it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 
 /** Keras-style layer arguments (name, input shape, …) as tfjs-layers' constructors take them. */
 type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];

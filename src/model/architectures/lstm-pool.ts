@@ -3,7 +3,7 @@
  * outputs are pooled over time (masked mean and max, concatenated). Long reviews whose verdict sits early
  * no longer depend on a state carried through hundreds of steps.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { MaskedPooling } from './layers.ts';
 import { addDropout, recurrent, softmaxOutput, wordEmbedding } from './parts.ts';
 import type { Architecture } from './settings.ts';

@@ -3,7 +3,7 @@
  * original design (the last state reads the review). The input length is left open so sequences can be
  * fed unpadded (serving) or padded per length bucket (training); masking makes both equal the padded result.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { addDropout, recurrent, softmaxOutput, wordEmbedding } from './parts.ts';
 import type { Architecture } from './settings.ts';
 

@@ -2,7 +2,7 @@
  * The pieces every architecture shares, so layer names and initialiser seeds are the same wherever a
  * piece is used (a fixed seed gives the same weights, and exports find layers by kind, not by position).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { type Architecture, seeded } from './settings.ts';
 
 export function wordEmbedding(a: Architecture, inputDim: number, inputShape: boolean): tf.layers.Layer {

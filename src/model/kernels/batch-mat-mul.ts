@@ -5,7 +5,7 @@
  * transposes keeps the XNNPACK path. A transposed B is usually a weight matrix reused at every time step,
  * and XNNPACK caches its packed weights per B tensor, so transposed Bs are kept while their source lives.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.ts';
 import { asWasmBackend, inputOf, type WasmBackend } from './wasm-backend.ts';
 
 const NAME = 'BatchMatMul';

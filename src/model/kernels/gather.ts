@@ -3,7 +3,7 @@
  * (2560 x 128 floats), on every training step and every prediction; copying each row with one memmove
  * takes ~0.15 ms. Out-of-range indices throw, as on the stock and cpu kernels.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { asWasmBackend, heapCopier, heapView, inputOf } from './wasm-backend.ts';
 
 const NAME = 'GatherV2';

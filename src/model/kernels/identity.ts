@@ -4,7 +4,7 @@
  * immutable, so the output can share the input's data with a reference count, as the stock Reshape and
  * the cpu backend's Identity already do.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.ts';
 import { asWasmBackend, heapView, inputOf } from './wasm-backend.ts';
 
 export function makeIdentity(fallback: tf.KernelFunc): tf.KernelFunc {

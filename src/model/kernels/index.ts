@@ -3,7 +3,7 @@
  * stock kernels that dominate LSTM training. Register before the wasm backend initialises so a replaced
  * kernel keeps the stock setup function (which binds its wasm exports).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { makeBatchMatMul } from './batch-mat-mul.ts';
 import { makeGatherV2 } from './gather.ts';
 import { makeCast, makeIdentity } from './identity.ts';

@@ -3,7 +3,7 @@
  * (readSync) to take any slice, and the stock SplitV calls it once per part, so splitting an LSTM's gate
  * matrix copies it four times per step. These read the heap in place.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import { asWasmBackend, heapCopier, inputOf, sizeOf, type WasmBackend } from './wasm-backend.ts';
 
 export function makeSlice(fallback: tf.KernelFunc): tf.KernelFunc {

@@ -3,7 +3,7 @@
  * copies the WHOLE input off the heap (readSync), so unstacking [T, B, E] costs O(T² B E): tfjs-layers' RNN
  * unstacks its input over time on every forward pass. This copies each element once.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.ts';
 import { asWasmBackend, heapCopier, inputOf, sizeOf } from './wasm-backend.ts';
 
 const NAME = 'Unpack';

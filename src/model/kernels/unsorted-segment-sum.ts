@@ -2,7 +2,7 @@
  * UnsortedSegmentSum for the wasm backend, which has none in 4.22: the gradient of tf.gather (so of every
  * Embedding layer) needs it. One pass over the rows; ids outside [0, numSegments) are dropped, as in TF.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.ts';
 import { asWasmBackend, heapView, inputOf, sizeOf } from './wasm-backend.ts';
 
 const NAME = 'UnsortedSegmentSum';

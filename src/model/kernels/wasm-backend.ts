@@ -3,8 +3,9 @@
  * kernel allocates its outputs first (malloc may grow the heap and detach older views) and only then takes
  * typed-array views of inputs and outputs.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type * as tf from '../tf.ts';
 
 export type WasmBackend = BackendWasm;
 type HeapArray = Float32Array | Int32Array | Uint8Array;

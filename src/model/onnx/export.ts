@@ -1,25 +1,27 @@
 /**
- * Exports a trained tfjs LayersModel (a chain: Embedding(maskZero) → LSTM / Bidirectional(LSTM) → Dense,
- * Dropouts anywhere) to ONNX bytes for ONNX Runtime. The graph takes LEFT-aligned (post-padded) ids and
+ * Exports a trained tfjs LayersModel (a chain of layers with converters in ./layers/: every registered
+ * architecture, Dropouts anywhere) to ONNX bytes for ONNX Runtime. The graph takes LEFT-aligned (post-padded) ids and
  * each row's real length, so one padded batch gives every row exactly its masked tfjs result.
  *
  *   ids int32 [batch, seq], lengths int32 [batch] → probabilities float32 [batch, classes]
  *
  * Layers are walked in order and converted by class name (./layers/index.ts); anything else is refused.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tf.ts';
 import { GraphBuilder, type Value } from './graph.ts';
+import { ONNX_INPUT_IDS, ONNX_INPUT_LENGTHS, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT } from './io.ts';
 import { CONVERTERS, OnnxExportError } from './layers/index.ts';
 import { DataType, encodeModel } from './proto.ts';
 
+export {
+  ONNX_FILE,
+  ONNX_INPUT_IDS,
+  ONNX_INPUT_LENGTHS,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+  ONNX_OUTPUT,
+} from './io.ts';
 export { OnnxExportError } from './layers/index.ts';
-
-export const ONNX_INPUT_IDS = 'ids';
-export const ONNX_INPUT_LENGTHS = 'lengths';
-export const ONNX_OUTPUT = 'probabilities';
-/** Opset 17 (ONNX 1.12) and its IR version 8: every op we emit is stable there; ORT 1.30 runs both. */
-export const ONNX_OPSET = 17;
-export const ONNX_IR_VERSION = 8;
 
 export interface OnnxExportOptions {
   /** Stored as model metadata (e.g. the bundle's name and version). */
@@ -47,7 +49,7 @@ export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions =
     throw new OnnxExportError(`the model must end with one feature vector per row, not ${value.kind}`);
   }
   graph.nodes.push({ name: 'output', opType: 'Identity', input: [value.name], output: [ONNX_OUTPUT] });
-  return encodeModel({
+  const bytes = encodeModel({
     irVersion: ONNX_IR_VERSION,
     opsetVersion: ONNX_OPSET,
     producerName: 'review-sentiment',
@@ -62,6 +64,8 @@ export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions =
     outputs: [{ name: ONNX_OUTPUT, elemType: DataType.FLOAT, shape: ['batch', value.size] }],
     metadata: options.metadata ?? {},
   });
+  // A plain Uint8Array view (protobufjs hands Node a Buffer), like every other bundle file's bytes.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The model's layers in order, refusing anything but one input flowing through a single chain. */

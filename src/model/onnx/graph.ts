@@ -11,8 +11,12 @@ import { type AttributeValue, DataType, type NodeMessage, type TensorMessage } f
 export type Value =
   /** int32 word ids [seq, batch]. */
   | { kind: 'ids'; name: string }
-  /** float32 per-step features [seq, batch, size]. */
-  | { kind: 'steps'; name: string; size: number }
+  /**
+   * float32 per-step features [seq, batch, size]. `ids` names the int32 [seq, batch] ids they were looked
+   * up from, when the step mask is "id != 0" (an embedding's maskZero); without it, step t of row b is
+   * real when t < lengths[b] (what a recurrent layer's output carries).
+   */
+  | { kind: 'steps'; name: string; size: number; ids?: string }
   /** float32 per-row features [batch, size]. */
   | { kind: 'features'; name: string; size: number };
 
@@ -63,7 +67,17 @@ export class GraphBuilder {
     return this.#initializer(stem, [values.length], DataType.INT64, BigInt64Array.from(values.map(BigInt)));
   }
 
-  #initializer(stem: string, dims: number[], dataType: DataType, data: Float32Array | BigInt64Array): string {
+  /** int32 constants (scalars with dims []): operands of integer arithmetic on the ids. */
+  int32Initializer(stem: string, dims: number[], values: readonly number[]): string {
+    return this.#initializer(stem, dims, DataType.INT32, Int32Array.from(values));
+  }
+
+  #initializer(
+    stem: string,
+    dims: number[],
+    dataType: DataType,
+    data: Float32Array | BigInt64Array | Int32Array,
+  ): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) {
       throw new Error(`initializer ${stem}: ${data.length} values for shape [${dims.join(', ')}]`);

@@ -2,9 +2,10 @@
  * Holds an exported ONNX model to the tfjs model it came from: the same probe sequences through both,
  * every class probability within a tolerance. Run after export, before an ONNX model is trusted.
  */
-import type * as tf from '@tensorflow/tfjs';
+
 import type { WordTokenizer } from '../../text/tokenizer.ts';
 import { batchedProbabilities } from '../batching.ts';
+import type * as tf from '../tf.ts';
 import { OnnxScorer } from './runtime.ts';
 
 export class OnnxMismatchError extends Error {

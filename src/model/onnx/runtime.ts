@@ -5,7 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
-import { ONNX_INPUT_IDS, ONNX_INPUT_LENGTHS, ONNX_OUTPUT } from './export.ts';
+import type { ScoringRuntime } from '../runtime.ts';
+import { ONNX_INPUT_IDS, ONNX_INPUT_LENGTHS, ONNX_OUTPUT } from './io.ts';
 
 export interface OnnxScorerOptions {
   /** Threads inside one op (the LSTM's matrix products). Default: the CPUs this process may use. */
@@ -36,12 +37,17 @@ export function defaultIntraOpThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-export class OnnxScorer {
+export class OnnxScorer implements ScoringRuntime {
+  readonly name = 'onnx';
+  readonly backend = null;
+  /** Intra-op threads of the session. */
+  readonly threads: number;
   readonly #session: ort.InferenceSession;
   readonly #chunkRows: number;
 
-  private constructor(session: ort.InferenceSession, chunkRows: number) {
+  private constructor(session: ort.InferenceSession, chunkRows: number, threads: number) {
     this.#session = session;
+    this.threads = threads;
     this.#chunkRows = chunkRows;
   }
 
@@ -60,7 +66,7 @@ export class OnnxScorer {
       graphOptimizationLevel: 'all',
       extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
     });
-    return new OnnxScorer(session, chunkRows);
+    return new OnnxScorer(session, chunkRows, threads);
   }
 
   /** Class probabilities for each sequence (unpadded word ids, as WordTokenizer.encode gives), in input order. */

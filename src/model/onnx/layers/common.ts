@@ -1,5 +1,5 @@
 /** Checks and weight access shared by the layer converters. */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.ts';
 import type { GraphBuilder, Value } from '../graph.ts';
 
 export interface ConvertContext {

@@ -1,5 +1,5 @@
 /** Dense → Gemm, then its activation as one node (Softmax over the classes, ...). */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.ts';
 import type { Value } from '../graph.ts';
 import { type ConvertContext, describe, expectKind, OnnxExportError, weightArrays } from './common.ts';
 

@@ -1,5 +1,5 @@
 /** Embedding → Gather of the time-major ids from the embedding matrix. */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.ts';
 import type { Value } from '../graph.ts';
 import { type ConvertContext, describe, expectKind, OnnxExportError, weightArrays } from './common.ts';
 
@@ -19,5 +19,6 @@ export function embedding(layer: tf.layers.Layer, input: Value, ctx: ConvertCont
   if (!matrix) throw new OnnxExportError(`${describe(layer)} has no embedding matrix`);
   const table = ctx.graph.floatInitializer(`${layer.name}/embeddings`, [inputDim, outputDim], matrix);
   const name = ctx.graph.node('Gather', layer.name, [table, ids.name], { axis: 0 });
-  return { kind: 'steps', name, size: outputDim };
+  // The ids travel along: a pooling layer masks on them (id 0 = padding), as tfjs's maskZero does.
+  return { kind: 'steps', name, size: outputDim, ids: ids.name };
 }

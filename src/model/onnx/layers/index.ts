@@ -1,12 +1,15 @@
 /**
  * One converter per tfjs layer class: each turns a layer into ONNX nodes on the value flowing through the
- * chain. Adding a layer kind (GlobalAveragePooling1D, Conv1D, ...) is one entry here plus its function;
- * the walker in ../export.ts never changes. A pooling layer, for instance, would take 'steps' and give
- * 'features', averaging or maxing only the first ctx.lengths[b] steps of each row (the rest is padding).
+ * chain. Adding a layer kind (Conv1D, ...) is one entry here plus its function; the walker in ../export.ts
+ * never changes. Every architecture in ../../architectures/ exports: lstm (Embedding → [Bi]LSTM → Dense),
+ * lstm-pool (… LSTM returning sequences → MaskedPooling → Dense), bag (NgramIds → Embedding →
+ * MaskedPooling → Dense).
  */
 import type { LayerConverter } from './common.ts';
 import { dense } from './dense.ts';
 import { embedding } from './embedding.ts';
+import { ngramIds } from './ngrams.ts';
+import { maskedPooling } from './pooling.ts';
 import { bidirectional, lstm } from './recurrent.ts';
 
 export { type ConvertContext, type LayerConverter, OnnxExportError } from './common.ts';
@@ -20,4 +23,6 @@ export const CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   LSTM: lstm,
   Bidirectional: bidirectional,
   Dense: dense,
+  NgramIds: ngramIds,
+  MaskedPooling: maskedPooling,
 };

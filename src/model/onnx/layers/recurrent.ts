@@ -3,8 +3,11 @@
  * runs over its own tokens only (the forward direction stops at its last token, the backward one starts
  * there), which is what tfjs's masking computes on pre-padded input. The final hidden state Y_h
  * [directions, batch, units] becomes [batch, directions × units], forward first: tfjs's concat order.
+ * With returnSequences, every step's output Y [seq, directions, batch, units] becomes steps
+ * [seq, batch, directions × units] (same order); step t of row b is real when t < lengths[b], and the
+ * backward direction's output at t has read the row from its last token back to t, as in tfjs.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../../tf.ts';
 import type { Value } from '../graph.ts';
 import {
   type ConvertContext,
@@ -29,6 +32,7 @@ const KERAS_GATE = [0, 3, 1, 2] as const;
 
 interface LstmConfig {
   units: number;
+  returnSequences: boolean;
   /** ONNX [f, g, h]: the recurrent (gate) activation, then the cell activation twice. */
   activations: string[];
   useBias: boolean;
@@ -78,7 +82,6 @@ export function bidirectional(layer: tf.layers.Layer, input: Value, ctx: Convert
 }
 
 function lstmConfig(layer: tf.layers.Layer, c: tf.serialization.ConfigDict): LstmConfig {
-  requireOption(layer, 'returnSequences', c.returnSequences, false);
   requireOption(layer, 'returnState', c.returnState, false);
   requireOption(layer, 'goBackwards', c.goBackwards, false);
   requireOption(layer, 'stateful', c.stateful, false);
@@ -93,7 +96,12 @@ function lstmConfig(layer: tf.layers.Layer, c: tf.serialization.ConfigDict): Lst
   };
   const gate = onnx('recurrentActivation', c.recurrentActivation);
   const cell = onnx('activation', c.activation);
-  return { units: Number(c.units), activations: [gate, cell, cell], useBias: c.useBias !== false };
+  return {
+    units: Number(c.units),
+    returnSequences: c.returnSequences === true,
+    activations: [gate, cell, cell],
+    useBias: c.useBias !== false,
+  };
 }
 
 function weightShapes(config: LstmConfig, inputSize: number): number[][] {
@@ -156,12 +164,18 @@ function lstmNode(
   const r = graph.floatInitializer(`${stem}/R`, [dirs, 4 * units, units], concat('r'));
   const b = graph.floatInitializer(`${stem}/B`, [dirs, 8 * units], concat('b'));
   const activations = directions.flatMap(() => config.activations);
+  const attributes = { hidden_size: units, direction, activations };
+  const inputs = [x.name, w, r, b, ctx.lengths];
+  if (config.returnSequences) {
+    const [y] = graph.nodeWithOutputs('LSTM', stem, inputs, ['Y'], attributes);
+    if (!y) throw new Error('unreachable: one output was asked for');
+    const stepMajor = graph.node('Transpose', stem, [y], { perm: [0, 2, 1, 3] });
+    const shape = graph.int64Initializer(`${stem}/steps_shape`, [0, 0, dirs * units]);
+    // No `ids`: what masks these steps from here on is t < lengths.
+    return { kind: 'steps', name: graph.node('Reshape', stem, [stepMajor, shape]), size: dirs * units };
+  }
   // Y (every step's output) is not needed: '' leaves it uncomputed.
-  const [, yH] = graph.nodeWithOutputs('LSTM', stem, [x.name, w, r, b, ctx.lengths], ['', 'Y_h'], {
-    hidden_size: units,
-    direction,
-    activations,
-  });
+  const [, yH] = graph.nodeWithOutputs('LSTM', stem, inputs, ['', 'Y_h'], attributes);
   if (!yH) throw new Error('unreachable: two outputs were asked for');
   const batchMajor = graph.node('Transpose', stem, [yH], { perm: [1, 0, 2] });
   const shape = graph.int64Initializer(`${stem}/features_shape`, [0, dirs * units]);
