@@ -468,7 +468,6 @@ describe('template.yaml', () => {
     assert.deepEqual(cors.AllowMethods, ['GET', 'POST', 'OPTIONS']);
     assert.ok((cors.AllowHeaders as string[]).includes('content-type'));
     assert.ok(Number(cors.MaxAge) > 0);
-    const env = environment(evaluator);
     const config = deployedConfig(evaluator);
     assert.deepEqual(
       config.corsAllowOrigins,
