@@ -207,7 +207,7 @@ function v2Metadata(model: string): EventExpectation {
       assert.deepEqual(JSON.parse(response.body), {
         name: model,
         versions: [scorer.manifest.version],
-        platform: 'tensorflowjs',
+        platform: scorer.runtime.name === 'onnx' ? 'onnxruntime' : 'tensorflowjs',
         inputs: [
           { name: 'text', datatype: 'BYTES', shape: [-1] },
           { name: 'title', datatype: 'BYTES', shape: [-1] },

@@ -154,12 +154,17 @@ function responseSchemas() {
     Health: {
       title: 'Health',
       type: 'object',
-      required: ['status', 'loaded', 'model', 'backend', 'limits'],
+      required: ['status', 'loaded', 'model', 'runtime', 'backend', 'limits'],
       properties: {
         status: { type: 'string', enum: ['idle', 'loading', 'ready', 'failed'] },
         loaded: { type: 'boolean' },
         model: { oneOf: [ref('ModelRef'), { type: 'null' }] },
-        backend: { type: ['string', 'null'] },
+        runtime: {
+          description: 'onnx (ONNX Runtime) or tfjs (TensorFlow.js); null until the model is loaded',
+          type: ['string', 'null'],
+          enum: ['onnx', 'tfjs', null],
+        },
+        backend: { description: 'the TensorFlow.js backend; null on ONNX Runtime', type: ['string', 'null'] },
         limits: ref('Limits'),
       },
       additionalProperties: false,

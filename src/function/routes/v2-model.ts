@@ -11,9 +11,9 @@ import { jsonResponse, retryAfter } from '../http/responses.ts';
 import type { LoadedModel } from '../service.ts';
 import type { RouteHandler } from './route.ts';
 
-/** The protocol's platform names the runtime; ONNX bundles (model.onnx) will run on onnxruntime. */
-export function platformOf(loaded: Pick<LoadedModel, 'manifest'>): string {
-  return Object.hasOwn(loaded.manifest.files, 'model.onnx') ? 'onnxruntime' : 'tensorflowjs';
+/** The protocol's platform names the runtime that actually scores (RUNTIME may force tfjs on an ONNX bundle). */
+export function platformOf(loaded: Pick<LoadedModel, 'runtime'>): string {
+  return loaded.runtime === 'onnx' ? 'onnxruntime' : 'tensorflowjs';
 }
 
 export const v2ModelMetadata: RouteHandler = async ({ params, context, deps }) => {
