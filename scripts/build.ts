@@ -19,6 +19,7 @@
  * Usage: node scripts/build.ts [--outdir <dir>] [--minify]
  */
 import { readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -129,8 +130,8 @@ export async function buildFunction(options: BuildOptions = {}): Promise<BuildRe
       );
     }
   }
-  const bare = (i: { path: string; external?: boolean }) =>
-    i.external === true && !i.path.startsWith('node:');
+  // Node built-ins resolve at run time, with or without node: (csv-parse imports 'stream').
+  const bare = (i: { path: string; external?: boolean }) => i.external === true && !isBuiltin(i.path);
   const externalImports = outputs.flatMap((path) =>
     (result.metafile.outputs[path]?.imports ?? []).filter(bare).map((i) => i.path),
   );
