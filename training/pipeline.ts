@@ -33,6 +33,7 @@ import { type FitResult, fit } from './fit.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
 import { Rng } from './random.ts';
 import { renderReport } from './report.ts';
+import { splitByTextHash } from './split.ts';
 
 export const REFERENCE_FIGURES = [
   { name: 'TF-IDF + logistic regression (scikit-learn)', accuracy: 0.684, macroF1: 0.532, mae: 0.471 },
@@ -217,10 +218,24 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
 }
 
 async function loadData(config: TrainConfig, storage: Storage, log: Log) {
-  const [trainSet, testSet] = await Promise.all([
+  const [trainSet, loadedTest] = await Promise.all([
     loadCsv(config.data, config, { storage }),
     config.test ? loadCsv(config.test, config, { storage }) : Promise.resolve(null),
   ]);
+  let testSet = loadedTest;
+  if (config.testSplitHash > 0) {
+    // Before --limit and the validation split, so the test rows never change and never train.
+    const { rest, test } = splitByTextHash(trainSet.examples, config.testSplitHash);
+    testSet = {
+      ...trainSet,
+      uri: `${trainSet.uri}#sha1<${config.testSplitHash}`,
+      examples: test,
+      badRows: [],
+      rows: test.length,
+    };
+    trainSet.examples = rest;
+    log(`held out ${test.length} test rows of ${config.data} by text hash (share ${config.testSplitHash})`);
+  }
   if (config.limit !== null && config.limit < trainSet.examples.length) {
     // A seeded sample, not the first rows: the file is ordered by source, so a prefix can miss whole classes.
     const order = trainSet.examples.map((_, i) => i);
