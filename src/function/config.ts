@@ -19,6 +19,8 @@ export interface Limits {
 
 export interface Config {
   modelUri: string;
+  /** Where POST /feedback stores records; null: feedback is not collected (404). */
+  feedbackUri: string | null;
   limits: Limits;
   backend: BackendPreference;
   logLevel: LogLevel;
@@ -41,6 +43,9 @@ function packageRoot(start: string): string {
   }
 }
 
+/** `npm start` collects feedback here unless FEEDBACK_URI says otherwise (runs/ is not committed). */
+export const DEFAULT_FEEDBACK_URI = join(packageRoot(import.meta.dirname), 'runs', 'feedback');
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -56,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
   const maxReviewChars = positiveInt(env, 'MAX_REVIEW_CHARS', DEFAULT_MAX_REVIEW_CHARS);
   return {
     modelUri: modelUri(env),
+    feedbackUri: feedbackUri(env),
     limits: {
       maxReviews,
       maxReviewChars,
@@ -82,6 +88,14 @@ function modelUri(env: Env): string {
     );
   }
   return DEFAULT_MODEL_URI;
+}
+
+/** Unset in Lambda: no feedback (the template sets it); unset locally: runs/feedback; "none" turns it off. */
+function feedbackUri(env: Env): string | null {
+  const value = present(env, 'FEEDBACK_URI');
+  if (value?.toLowerCase() === 'none') return null;
+  if (value !== undefined) return value;
+  return present(env, 'AWS_LAMBDA_FUNCTION_NAME') === undefined ? DEFAULT_FEEDBACK_URI : null;
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {

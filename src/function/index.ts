@@ -29,4 +29,7 @@ const initLoad = service.get().then(
 );
 await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);
 
-export const handler = createHandler({ service, config, logger });
+// A malformed FEEDBACK_URI fails here, at init, like every other bad setting.
+const feedback = config.feedbackUri === null ? null : defaultStorage().store(config.feedbackUri);
+
+export const handler = createHandler({ service, config, logger, feedback });

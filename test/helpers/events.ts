@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type Feedback, feedbackId, feedbackKey } from '../../src/feedback/record.ts';
 import type { Limits } from '../../src/function/config.ts';
 import type { Problem } from '../../src/function/http/problems.ts';
 import type { HttpResponse } from '../../src/function/http/responses.ts';
 import type { Scorer } from '../../src/model/scorer.ts';
+import type { Store } from '../../src/storage/index.ts';
 import type { Review } from '../../src/text/review.ts';
 
 export const EVENTS_DIR = resolve(import.meta.dirname, '..', '..', 'events');
@@ -27,11 +29,13 @@ export interface CheckContext {
   event: EventJson;
   scorer: Scorer;
   limits: Limits;
+  /** Where the handler under test stores feedback. */
+  feedback: Store;
 }
 
 export interface EventExpectation {
   status: number;
-  check: (response: HttpResponse, context: CheckContext) => void;
+  check: (response: HttpResponse, context: CheckContext) => void | Promise<void>;
 }
 
 /** The reviews an event carries, decoded independently of the code under test. */
@@ -103,6 +107,51 @@ function health(): EventExpectation {
   };
 }
 
+/** The feedback an event carries, canonical (absent title and prediction are null), decoded independently. */
+export function feedbackOf(event: EventJson): Feedback {
+  const body = JSON.parse(String(event.body)) as Partial<Feedback>;
+  return {
+    model: String(body.model),
+    text: String(body.text),
+    title: body.title ?? null,
+    label: String(body.label),
+    prediction: body.prediction ?? null,
+  };
+}
+
+/**
+ * 202 with the content's id, and exactly one record for it in the store. `sameAs` names another event
+ * whose feedback is the same content written differently: its id must be this one's (idempotency).
+ */
+function feedbackStored(sameAs?: string): EventExpectation {
+  return {
+    status: 202,
+    check: async (response, { event, feedback }) => {
+      assert.equal(header(response, 'content-type'), 'application/json');
+      const sent = feedbackOf(event);
+      const id = feedbackId(sent);
+      assert.deepEqual(JSON.parse(response.body), { id, model: sent.model });
+      if (sameAs) assert.equal(feedbackId(feedbackOf(await loadEvent(sameAs))), id);
+      const keys = await feedback.list(`${sent.model}/`);
+      assert.deepEqual(
+        keys.filter((key) => key.includes(id)),
+        [feedbackKey(sent.model, id)],
+      );
+      const stored = JSON.parse(new TextDecoder().decode(await feedback.get(feedbackKey(sent.model, id))));
+      assert.deepEqual(
+        { ...stored, modelVersion: undefined, receivedAt: undefined },
+        {
+          format: 'feedback/1',
+          id,
+          ...sent,
+          modelVersion: undefined,
+          receivedAt: undefined,
+        },
+      );
+    },
+  };
+}
+
 export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-4-reviews.json': predictions(),
   'predictions-object-body.json': predictions(),
@@ -111,6 +160,9 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-base64.json': predictions(),
   'predictions-named-stage.json': predictions(),
   'predictions-unknown-words.json': predictions({ noKnownWords: true }),
+  'feedback-ok.json': feedbackStored(),
+  'feedback-duplicate.json': feedbackStored('feedback-ok.json'),
+  'error-feedback-bad-label.json': problem(422, ['/label']),
   'health.json': health(),
   'health-v1-rest.json': health(),
   'error-malformed-json.json': problem(400),

@@ -21,6 +21,8 @@ export const TINY_TEXTS = [
 
 export interface TinyBundleOptions {
   version?: string;
+  /** The manifest name (default tiny-test-model). */
+  name?: string;
   labels?: string[];
   maskZero?: boolean;
   normalizer?: NormalizerName;
@@ -54,7 +56,7 @@ export async function makeTinyBundle(options: TinyBundleOptions = {}): Promise<{
   const files = await createBundleFiles({
     model,
     tokenizer,
-    name: 'tiny-test-model',
+    name: options.name ?? 'tiny-test-model',
     version: options.version ?? 'v1',
     labels,
     maxLen: options.maxLen ?? 20,

@@ -3,12 +3,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BadRequestError } from '../../src/errors.ts';
-import { DEFAULT_MODEL_URI, defaultMaxBodyBytes, loadConfig } from '../../src/function/config.ts';
+import {
+  DEFAULT_FEEDBACK_URI,
+  DEFAULT_MODEL_URI,
+  defaultMaxBodyBytes,
+  loadConfig,
+} from '../../src/function/config.ts';
 
 describe('loadConfig', () => {
   test('defaults: the repo bundle folder, published limits, auto backend, INFO, no review text', () => {
     assert.deepEqual(loadConfig({}), {
       modelUri: DEFAULT_MODEL_URI,
+      feedbackUri: DEFAULT_FEEDBACK_URI,
       limits: { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 },
       backend: 'auto',
       logLevel: 'INFO',
@@ -30,14 +36,24 @@ describe('loadConfig', () => {
       TFJS_BACKEND: 'wasm',
       LOG_LEVEL: 'debug',
       LOG_REVIEW_TEXT: 'true',
+      FEEDBACK_URI: 's3://bucket/feedback/',
     });
     assert.deepEqual(config, {
       modelUri: 's3://bucket/models/review-sentiment/',
+      feedbackUri: 's3://bucket/feedback/',
       limits: { maxReviews: 5, maxReviewChars: 200, maxBodyBytes: 4096 },
       backend: 'wasm',
       logLevel: 'DEBUG',
       logReviewText: true,
     });
+  });
+
+  test('feedback: runs/feedback locally, off in Lambda unless set, "none" turns it off', () => {
+    assert.equal(DEFAULT_FEEDBACK_URI, join(import.meta.dirname, '..', '..', 'runs', 'feedback'));
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fn', MODEL_URI: 's3://b/m/' };
+    assert.equal(loadConfig(lambda).feedbackUri, null);
+    assert.equal(loadConfig({ ...lambda, FEEDBACK_URI: 's3://b/f/' }).feedbackUri, 's3://b/f/');
+    assert.equal(loadConfig({ FEEDBACK_URI: 'none' }).feedbackUri, null);
   });
 
   test('the body limit follows the other limits unless set', () => {

@@ -14,9 +14,11 @@ import { createLogger } from '../../src/function/logger.ts';
 import { createModelService, type LoadedModel, type ModelService } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
+import { DirStore } from '../../src/storage/dir.ts';
 import {
   EVENT_EXPECTATIONS,
   type EventJson,
+  feedbackOf,
   listEventFiles,
   loadEvent,
   reviewsOf,
@@ -50,7 +52,8 @@ before(async () => {
   // The backend is chosen before the first tensor (the tiny bundle), as the service would.
   await selectBackend('cpu');
   root = await mkdtemp(join(tmpdir(), 'handler-events-'));
-  tiny = await makeTinyBundle();
+  // Named as the default model, so the events/ files (also run by `npm run invoke`) fit both.
+  tiny = await makeTinyBundle({ name: 'review-sentiment' });
   await writeBundleDir(join(root, 'ok'), tiny.files, 'v1', { latest: true });
   config = loadConfig({ MODEL_URI: join(root, 'ok'), TFJS_BACKEND: 'cpu' });
 });
@@ -67,11 +70,13 @@ describe('every event file through the middy chain', async () => {
   const files = await listEventFiles();
   let handler: Handler;
   let loaded: LoadedModel;
+  let feedback: DirStore;
 
   before(async () => {
     const service = readyService();
     loaded = await service.get();
-    handler = createHandler({ service, config, logger: capturedLogger().logger });
+    feedback = new DirStore(join(root, 'feedback'));
+    handler = createHandler({ service, config, logger: capturedLogger().logger, feedback });
   });
 
   test('each event file has an expectation, and each expectation a file', () => {
@@ -86,7 +91,7 @@ describe('every event file through the middy chain', async () => {
       const pristine = structuredClone(event);
       const response = await invoke(handler, event);
       assert.equal(response.statusCode, expectation.status, response.body);
-      expectation.check(response, { event, scorer: loaded.scorer, limits: config.limits });
+      await expectation.check(response, { event, scorer: loaded.scorer, limits: config.limits, feedback });
       assert.deepEqual(event, pristine, 'the event file content must not be mutated');
     });
   }
@@ -95,7 +100,8 @@ describe('every event file through the middy chain', async () => {
 describe('request logs', () => {
   test('one line per request with ids, status, latency, cold start, count, version; no review text', async () => {
     const { logger, lines, raw } = capturedLogger();
-    const handler = createHandler({ service: readyService(), config, logger });
+    const feedback = new DirStore(join(root, 'feedback-log-test'));
+    const handler = createHandler({ service: readyService(), config, logger, feedback });
     const files = await listEventFiles();
     const texts = new Set<string>();
     for (const file of files) {
@@ -107,6 +113,7 @@ describe('request logs', () => {
           else for (const part of [review.text, review.title ?? '']) if (part) texts.add(part);
         }
       }
+      if (file.includes('feedback')) texts.add(feedbackOf(event).text);
     }
     const requests = lines.filter((line) => line.message === 'request');
     assert.equal(requests.length, files.length);

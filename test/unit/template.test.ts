@@ -120,7 +120,8 @@ class Evaluator {
     ) {
       return this.intrinsic(key, arg);
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.eval(v)]));
+    // As in CloudFormation, a property whose value is AWS::NoValue is removed.
+    return Object.fromEntries(entries.map(([k, v]) => [k, this.eval(v)]).filter(([, v]) => v !== NO_VALUE));
   }
 
   intrinsic(key: string, arg: unknown): unknown {
@@ -230,11 +231,16 @@ const SCENARIOS = {
   existing: new Evaluator(template, {
     ModelBucketName: 'team-models',
     ModelPrefix: 'models/review-sentiment/20261121T214500Z-3f2a9c1b/',
+    FeedbackPrefix: '',
   }),
 };
 const EXPECTED = {
-  created: { bucket: 'ref:ModelBucket', prefix: 'models/review-sentiment/' },
-  existing: { bucket: 'team-models', prefix: 'models/review-sentiment/20261121T214500Z-3f2a9c1b/' },
+  created: { bucket: 'ref:ModelBucket', prefix: 'models/review-sentiment/', feedback: 'feedback/' },
+  existing: {
+    bucket: 'team-models',
+    prefix: 'models/review-sentiment/20261121T214500Z-3f2a9c1b/',
+    feedback: null,
+  },
 };
 
 function environment(evaluator: Evaluator): Record<string, string> {
@@ -345,7 +351,7 @@ describe('template.yaml', () => {
       Object.keys(methods).map((m) => `${m} ${path}`),
     );
     assert.deepEqual(routes.sort(), served.sort());
-    assert.deepEqual(routes.sort(), ['GET /health', 'POST /predictions']);
+    assert.deepEqual(routes.sort(), ['GET /health', 'POST /feedback', 'POST /predictions']);
     for (const event of all) {
       assert.equal(event.Type, 'HttpApi');
       const apiId = event.Properties.ApiId as Json;
@@ -355,7 +361,7 @@ describe('template.yaml', () => {
   });
 
   for (const [scenario, evaluator] of Object.entries(SCENARIOS)) {
-    const { bucket, prefix } = EXPECTED[scenario as keyof typeof EXPECTED];
+    const { bucket, prefix, feedback } = EXPECTED[scenario as keyof typeof EXPECTED];
 
     test(`MODEL_URI is the model bucket and prefix (${scenario} bucket)`, () => {
       assert.equal(environment(evaluator).MODEL_URI, `s3://${bucket}/${prefix}`);
@@ -369,6 +375,7 @@ describe('template.yaml', () => {
       assert.equal(config.backend, env.TFJS_BACKEND);
       assert.equal(config.logLevel, env.LOG_LEVEL);
       assert.equal(config.logReviewText, false);
+      assert.equal(config.feedbackUri, feedback === null ? null : `s3://${bucket}/${feedback}`);
     });
 
     test(`every resource and output deployed refers only to resources deployed (${scenario} bucket)`, () => {
@@ -381,7 +388,7 @@ describe('template.yaml', () => {
       }
     });
 
-    test(`the role may only read objects under the model prefix (${scenario} bucket)`, () => {
+    test(`the role may only read the model prefix and create under the feedback prefix (${scenario} bucket)`, () => {
       const policies = fnProps.Policies as unknown[];
       assert.ok(Array.isArray(policies) && policies.length > 0, 'Policies must list the inline policy');
       assert.equal(fnProps.Role, undefined, 'a Role would bypass these policies');
@@ -391,13 +398,22 @@ describe('template.yaml', () => {
           typeof p === 'object' && p !== null && 'Statement' in p,
           `not an inline policy: ${JSON.stringify(p)}`,
         );
-        return (p as { Statement: unknown[] }).Statement.map((s) => evaluator.eval(s) as Json);
+        // Evaluated as a list, so a statement whose condition is false (AWS::NoValue) drops out.
+        return evaluator.eval((p as { Statement: unknown[] }).Statement) as Json[];
       });
-      for (const statement of statements) {
-        assert.equal(statement.Effect, 'Allow');
-        assert.deepEqual([statement.Action].flat(), ['s3:GetObject']);
-        assert.deepEqual([statement.Resource].flat(), [`arn:aws:s3:::${bucket}/${prefix}*`]);
-      }
+      const grants = statements.map((st) => {
+        assert.equal(st.Effect, 'Allow');
+        assert.equal(st.Condition, undefined);
+        return [[st.Action].flat(), [st.Resource].flat()];
+      });
+      assert.deepEqual(grants, [
+        [['s3:GetObject'], [`arn:aws:s3:::${bucket}/${prefix}*`]],
+        ...(feedback === null ? [] : [[['s3:PutObject'], [`arn:aws:s3:::${bucket}/${feedback}*`]]]),
+      ]);
+      if (feedback !== null) {
+        const uri = String(environment(evaluator).FEEDBACK_URI);
+        assert.equal(statements[1]?.Resource, `arn:aws:s3:::${uri.slice('s3://'.length)}*`);
+      } else assert.equal(environment(evaluator).FEEDBACK_URI, undefined);
       // The URI the function reads and the ARN it may read must name the same objects.
       const uri = String(environment(evaluator).MODEL_URI);
       assert.equal(statements[0]?.Resource, `arn:aws:s3:::${uri.slice('s3://'.length)}*`);

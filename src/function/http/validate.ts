@@ -87,7 +87,7 @@ function reviewProblems(item: unknown, pointer: string, maxChars: number): Field
 }
 
 /** The text of a review: non-empty and within the limit. */
-function textProblems(text: string, pointer: string, what: string, maxChars: number): FieldError[] {
+export function textProblems(text: string, pointer: string, what: string, maxChars: number): FieldError[] {
   if (text.trim().length === 0) return [{ pointer, detail: `${what} is empty` }];
   const chars = charsOverLimit(text, maxChars);
   if (chars === undefined) return [];
@@ -95,7 +95,7 @@ function textProblems(text: string, pointer: string, what: string, maxChars: num
 }
 
 /** Characters are Unicode code points, so an emoji counts once, not as two UTF-16 units. */
-function charsOverLimit(text: string, maxChars: number): number | undefined {
+export function charsOverLimit(text: string, maxChars: number): number | undefined {
   // A string has at least as many UTF-16 units as code points: short ones need no counting.
   if (text.length <= maxChars) return undefined;
   let count = 0;
@@ -103,13 +103,13 @@ function charsOverLimit(text: string, maxChars: number): number | undefined {
   return count > maxChars ? count : undefined;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value;
 }
 
 /** RFC 6901: "~" and "/" inside a key are escaped as "~0" and "~1". */
-function escapePointer(key: string): string {
+export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

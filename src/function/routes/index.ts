@@ -4,6 +4,7 @@
  * both derived from it. A new route is one entry here and one file in this folder.
  */
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
+import { feedback } from './feedback.ts';
 import { health } from './health.ts';
 import { predictions } from './predictions.ts';
 import type { RouteHandler } from './route.ts';
@@ -13,6 +14,7 @@ export type { RouteContext, RouteHandler } from './route.ts';
 export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
   '/predictions': { POST: predictions },
   '/health': { GET: health },
+  '/feedback': { POST: feedback },
 };
 
 export interface RouteMatch {

@@ -1,5 +1,6 @@
 /** What every route receives: the normalised request, the Lambda context, and the function's dependencies. */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Store } from '../../storage/index.ts';
 import type { Config } from '../config.ts';
 import type { HttpRequest } from '../http/event.ts';
 import type { RequestContext } from '../http/middlewares.ts';
@@ -10,6 +11,8 @@ export interface HandlerDependencies {
   service: ModelService;
   config: Pick<Config, 'limits' | 'logReviewText'>;
   logger: Logger;
+  /** Where POST /feedback stores records (FEEDBACK_URI); absent: the route answers 404. */
+  feedback?: Store | null;
 }
 
 export interface RouteContext {
