@@ -29,6 +29,7 @@ import {
 } from './assess.ts';
 import { type BaselineFigures, compareBaselines } from './baselines/compare.ts';
 import { type Dataset, type Example, loadCsv, sortLabels } from './data.ts';
+import { type FeedbackUse, feedbackRows, readFeedback } from './feedback.ts';
 import { type FitResult, fit } from './fit.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
 import { Rng } from './random.ts';
@@ -146,11 +147,21 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   const storage = deps.storage ?? createStorage({ s3: s3Options(config) });
   const { train: trainSet, test: testSet } = await loadData(config, storage, log);
   const labels = trainSet.labels;
-  const { fit: titledFitRows, validation: valRows } = splitValidation(
+  const { fit: dataFitRows, validation: valRows } = splitValidation(
     trainSet.examples,
     config.validationSplit,
     config.seed,
   );
+  // Feedback joins the fit rows only, after the validation split (training/feedback.ts).
+  const feedback = config.feedback
+    ? await loadFeedbackRows(config, storage, {
+        labels,
+        dataRows: [...trainSet.examples, ...(testSet?.examples ?? [])],
+        fitRows: dataFitRows.length,
+      })
+    : null;
+  if (feedback) log(`feedback: ${JSON.stringify(feedback.use)}`);
+  const titledFitRows = feedback ? [...dataFitRows, ...feedback.rows] : dataFitRows;
   const fitRows = withTitleDropout(titledFitRows, config.titleDropout, config.seed);
   const tokenizer = WordTokenizer.fit(fitRows.map(reviewText), {
     normalizer: config.normalizer,
@@ -199,11 +210,15 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     maskZero: true,
     postprocessing: assessment.postprocessing,
     architecture: { ...architecture },
-    training: trainingRecord(config, trainSet, testSet, backend, fitResult, fitRows.length, valRows.length),
+    training: {
+      ...trainingRecord(config, trainSet, testSet, backend, fitResult, fitRows.length, valRows.length),
+      feedback: feedback?.use ?? null,
+    },
     metrics: metricsRecord(assessment),
   });
   const published = config.out ? await publishBundle(files, config.out, { storage, log }) : null;
   await writeOutputs(reportDir, {
+    feedback: feedback?.use ?? null,
     config,
     trainSet,
     testSet,
@@ -215,6 +230,22 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   log(`report: ${join(reportDir, 'report.html')}`);
   const metrics = assessment.headlineTest;
   return { model, tokenizer, version, published, reportDir, metrics, assessment, fit: fitResult, backend };
+}
+
+async function loadFeedbackRows(
+  config: TrainConfig,
+  storage: Storage,
+  data: { labels: string[]; dataRows: Example[]; fitRows: number },
+): Promise<{ rows: Example[]; use: FeedbackUse }> {
+  const uri = config.feedback as string;
+  const { records, malformed } = await readFeedback(storage, uri, config.name);
+  return feedbackRows(records, {
+    uri,
+    malformed,
+    ...data,
+    maxShare: config.feedbackMaxShare,
+    includeTitle: config.includeTitle,
+  });
 }
 
 async function loadData(config: TrainConfig, storage: Storage, log: Log) {
@@ -385,10 +416,12 @@ async function writeOutputs(
     fitResult: FitResult;
     version: string;
     published: { uri: string; version: string } | null;
+    feedback: FeedbackUse | null;
   },
 ) {
   const metricsJson = {
     version: o.version,
+    feedback: o.feedback,
     test: o.assessment.test,
     validation: o.assessment.validation,
     calibration: o.assessment.calibration,
@@ -407,6 +440,7 @@ async function writeOutputs(
     settings: { ...o.config },
     data: {
       train: { uri: o.trainSet.uri, rows: o.trainSet.rows, badRows: o.trainSet.badRows },
+      ...(o.feedback ? { feedback: o.feedback } : {}),
       ...(o.testSet
         ? { test: { uri: o.testSet.uri, rows: o.testSet.rows, badRows: o.testSet.badRows } }
         : {}),

@@ -1,6 +1,6 @@
 /**
  * POST /feedback against a real S3-protocol server: concurrent identical posts leave one object, different
- * labels two.
+ * labels two, and training's reader gets them back from the same prefix.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { createModelService } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { createStorage } from '../../src/storage/index.ts';
+import { readFeedback } from '../../training/feedback.ts';
 import { loadEvent } from '../helpers/events.ts';
 import { type S3rverHandle, startS3rver, testS3Client } from '../helpers/s3rver.ts';
 import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
@@ -106,5 +107,14 @@ describe('POST /feedback on S3', () => {
     const keys = await objects();
     assert.equal(keys.length, 2);
     assert.ok(keys.includes(`${PREFIX}${feedbackKey('emotion', other.body.id)}`));
+  });
+
+  test('training reads both records back for --name emotion, none for another name', async () => {
+    const { records, malformed } = await readFeedback(s3.storage, `s3://${s3.bucket}/${PREFIX}`, 'emotion');
+    assert.equal(malformed, 0);
+    assert.deepEqual(records.map((r) => r.label).sort(), ['fear', 'joy']);
+    assert.ok(records.every((r) => r.text === text && r.modelVersion === 'v1'));
+    const none = await readFeedback(s3.storage, `s3://${s3.bucket}/${PREFIX}`, 'review-sentiment');
+    assert.equal(none.records.length, 0);
   });
 });
