@@ -7,6 +7,9 @@ import { MODEL_FILE, TOKENIZER_FILE } from '../bundle/manifest.ts';
 import { bundleError, type LoadedBundle, parseJson } from '../bundle/read.ts';
 import { modelFromFiles, weightPaths } from '../bundle/serialize.ts';
 import { InternalError, messageOf } from '../errors.ts';
+// Registers the custom layers (MaskedPooling, NgramIds) that lstm-pool and bag bundles name in model.json;
+// without it only a process that happened to import an architecture (training, tests) could load them.
+import './architectures/layers.ts';
 import { type TokenizerJson, WordTokenizer } from '../text/tokenizer.ts';
 import { Scorer } from './scorer.ts';
 

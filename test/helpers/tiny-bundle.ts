@@ -24,6 +24,8 @@ export interface TinyBundleOptions {
   /** The manifest name (default tiny-test-model). */
   name?: string;
   labels?: string[];
+  /** An architecture of the registry (default lstm). */
+  arch?: string;
   maskZero?: boolean;
   normalizer?: NormalizerName;
   seed?: number;
@@ -41,7 +43,7 @@ export async function makeTinyBundle(options: TinyBundleOptions = {}): Promise<{
     numWords: 40,
   });
   const architecture = {
-    arch: 'lstm',
+    arch: options.arch ?? 'lstm',
     buckets: 0,
     numWords: tokenizer.numWords,
     numClasses: labels.length,
