@@ -25,6 +25,9 @@ import type { CsvOptions } from './data.ts';
 export interface TrainConfig extends CsvOptions, Omit<ArchitectureSettings, 'maskZero'> {
   data: string;
   test: string | null;
+  testSplitHash: number;
+  feedback: string | null;
+  feedbackMaxShare: number;
   out: string | null;
   name: string;
   reportDir: string | null;
@@ -75,6 +78,24 @@ const F = (
 export const FLAGS: readonly Flag[] = [
   F('data', 'string', 'Data', 'training CSV: a path or s3://bucket/key (required)'),
   F('test', 'string', 'Data', 'held-out CSV to evaluate on (same columns); metrics.json + report.html'),
+  F(
+    'testSplitHash',
+    'float',
+    'Data',
+    'instead of --test: hold out the rows of --data whose sha1(lower-cased text) falls in this first share (e.g. 0.1); fixed by the text alone',
+  ),
+  F(
+    'feedback',
+    'string',
+    'Data',
+    'feedback records stored by POST /feedback (a folder or s3://…): those for --name join the training rows only',
+  ),
+  F(
+    'feedbackMaxShare',
+    'float',
+    'Data',
+    'at most this share of the training rows may come from feedback (unverified, self-selected labels)',
+  ),
   F('header', 'boolean', 'Data', 'the first row is a header (columns may then be named)'),
   F('labelColumn', 'column', 'Data', 'column holding the label: name or 0-based index'),
   F('textColumn', 'column', 'Data', 'column holding the text: name or 0-based index'),
@@ -153,6 +174,9 @@ function withoutMaskZero(a: ArchitectureSettings): Omit<ArchitectureSettings, 'm
 /** The original design (Python service): 2000 words, 250 tokens, embedding 128, LSTM 100. */
 export const ORIGINAL_DEFAULTS: Omit<TrainConfig, 'data'> = {
   test: null,
+  testSplitHash: 0,
+  feedback: null,
+  feedbackMaxShare: 0.2,
   out: null,
   name: 'review-sentiment',
   reportDir: null,
@@ -276,6 +300,9 @@ function validate(c: TrainConfig): TrainConfig {
     '--max-len, --embedding-dim, --lstm-units must be >= 1',
   );
   check(c.dropout >= 0 && c.dropout < 1, '--dropout must be in [0, 1)');
+  check(c.testSplitHash >= 0 && c.testSplitHash < 0.5, '--test-split-hash must be in [0, 0.5)');
+  check(c.testSplitHash === 0 || c.test === null, '--test-split-hash and --test exclude each other');
+  check(c.feedbackMaxShare >= 0 && c.feedbackMaxShare <= 1, '--feedback-max-share must be in [0, 1]');
   check(c.titleDropout >= 0 && c.titleDropout <= 1, '--title-dropout must be in [0, 1]');
   const unknown = c.baselines.filter((name) => !Object.hasOwn(BASELINE_SETUPS, name));
   check(

@@ -29,10 +29,12 @@ import {
 } from './assess.ts';
 import { type BaselineFigures, compareBaselines } from './baselines/compare.ts';
 import { type Dataset, type Example, loadCsv, sortLabels } from './data.ts';
+import { type FeedbackUse, feedbackRows, readFeedback } from './feedback.ts';
 import { type FitResult, fit } from './fit.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
 import { Rng } from './random.ts';
 import { renderReport } from './report.ts';
+import { splitByTextHash } from './split.ts';
 
 export const REFERENCE_FIGURES = [
   { name: 'TF-IDF + logistic regression (scikit-learn)', accuracy: 0.684, macroF1: 0.532, mae: 0.471 },
@@ -157,11 +159,21 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   const storage = deps.storage ?? createStorage({ s3: s3Options(config) });
   const { train: trainSet, test: testSet } = await loadData(config, storage, log);
   const labels = trainSet.labels;
-  const { fit: titledFitRows, validation: valRows } = splitValidation(
+  const { fit: dataFitRows, validation: valRows } = splitValidation(
     trainSet.examples,
     config.validationSplit,
     config.seed,
   );
+  // Feedback joins the fit rows only, after the validation split (training/feedback.ts).
+  const feedback = config.feedback
+    ? await loadFeedbackRows(config, storage, {
+        labels,
+        dataRows: [...trainSet.examples, ...(testSet?.examples ?? [])],
+        fitRows: dataFitRows.length,
+      })
+    : null;
+  if (feedback) log(`feedback: ${JSON.stringify(feedback.use)}`);
+  const titledFitRows = feedback ? [...dataFitRows, ...feedback.rows] : dataFitRows;
   const fitRows = withTitleDropout(titledFitRows, config.titleDropout, config.seed);
   const tokenizer = WordTokenizer.fit(fitRows.map(reviewText), {
     normalizer: config.normalizer,
@@ -215,11 +227,15 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
     maskZero: true,
     postprocessing: assessment.postprocessing,
     architecture: { ...architecture },
-    training: trainingRecord(config, trainSet, testSet, backend, fitResult, fitRows.length, valRows.length),
+    training: {
+      ...trainingRecord(config, trainSet, testSet, backend, fitResult, fitRows.length, valRows.length),
+      feedback: feedback?.use ?? null,
+    },
     metrics: metricsRecord(assessment),
   });
   const published = config.out ? await publishBundle(files, config.out, { storage, log }) : null;
   await writeOutputs(reportDir, {
+    feedback: feedback?.use ?? null,
     config,
     trainSet,
     testSet,
@@ -233,11 +249,41 @@ export async function train(config: TrainConfig, deps: TrainDependencies = {}): 
   return { model, tokenizer, version, published, reportDir, metrics, assessment, fit: fitResult, backend };
 }
 
+async function loadFeedbackRows(
+  config: TrainConfig,
+  storage: Storage,
+  data: { labels: string[]; dataRows: Example[]; fitRows: number },
+): Promise<{ rows: Example[]; use: FeedbackUse }> {
+  const uri = config.feedback as string;
+  const { records, malformed } = await readFeedback(storage, uri, config.name);
+  return feedbackRows(records, {
+    uri,
+    malformed,
+    ...data,
+    maxShare: config.feedbackMaxShare,
+    includeTitle: config.includeTitle,
+  });
+}
+
 async function loadData(config: TrainConfig, storage: Storage, log: Log) {
-  const [trainSet, testSet] = await Promise.all([
+  const [trainSet, loadedTest] = await Promise.all([
     loadCsv(config.data, config, { storage }),
     config.test ? loadCsv(config.test, config, { storage }) : Promise.resolve(null),
   ]);
+  let testSet = loadedTest;
+  if (config.testSplitHash > 0) {
+    // Before --limit and the validation split, so the test rows never change and never train.
+    const { rest, test } = splitByTextHash(trainSet.examples, config.testSplitHash);
+    testSet = {
+      ...trainSet,
+      uri: `${trainSet.uri}#sha1<${config.testSplitHash}`,
+      examples: test,
+      badRows: [],
+      rows: test.length,
+    };
+    trainSet.examples = rest;
+    log(`held out ${test.length} test rows of ${config.data} by text hash (share ${config.testSplitHash})`);
+  }
   if (config.limit !== null && config.limit < trainSet.examples.length) {
     // A seeded sample, not the first rows: the file is ordered by source, so a prefix can miss whole classes.
     const order = trainSet.examples.map((_, i) => i);
@@ -387,10 +433,12 @@ async function writeOutputs(
     fitResult: FitResult;
     version: string;
     published: { uri: string; version: string } | null;
+    feedback: FeedbackUse | null;
   },
 ) {
   const metricsJson = {
     version: o.version,
+    feedback: o.feedback,
     test: o.assessment.test,
     validation: o.assessment.validation,
     calibration: o.assessment.calibration,
@@ -409,6 +457,7 @@ async function writeOutputs(
     settings: { ...o.config },
     data: {
       train: { uri: o.trainSet.uri, rows: o.trainSet.rows, badRows: o.trainSet.badRows },
+      ...(o.feedback ? { feedback: o.feedback } : {}),
       ...(o.testSet
         ? { test: { uri: o.testSet.uri, rows: o.testSet.rows, badRows: o.testSet.badRows } }
         : {}),

@@ -9,6 +9,7 @@ import type { CalibrationReport, ViewMetrics, ViewName } from './assess.ts';
 import type { BaselineFigures } from './baselines/compare.ts';
 import type { BadRow } from './data.ts';
 import type { Metrics } from './evaluate.ts';
+import type { FeedbackUse } from './feedback.ts';
 import type { EpochRecord } from './history.ts';
 
 export type { EpochRecord } from './history.ts';
@@ -31,7 +32,7 @@ export interface ReportInput {
   createdAt: string;
   bundle: { name: string; version: string; uri: string };
   settings: Record<string, unknown>;
-  data: { train: DataSummary; test?: DataSummary };
+  data: { train: DataSummary; test?: DataSummary; feedback?: FeedbackUse };
   history: EpochRecord[];
   /** Epoch number (as in EpochRecord.epoch) whose weights were kept; 0 when none. */
   bestEpoch: number;
@@ -242,7 +243,7 @@ ${rows.join('\n')}
 </table>`;
 }
 
-function dataSection(data: { train: DataSummary; test?: DataSummary }): string {
+function dataSection(data: ReportInput['data']): string {
   const sets: [string, DataSummary][] = [['Training data', data.train]];
   if (data.test) sets.push(['Test data', data.test]);
   const parts = sets.map(([name, set]) => {
@@ -259,7 +260,14 @@ function dataSection(data: { train: DataSummary; test?: DataSummary }): string {
 ${rows.join('\n')}
 </table>`;
   });
+  if (data.feedback) parts.push(feedbackTable(data.feedback));
   return `<h2>Data</h2>\n${parts.join('\n')}`;
+}
+
+function feedbackTable(f: FeedbackUse): string {
+  const d = f.dropped;
+  return `<h3>Feedback (training rows only)</h3>
+<table class="kv">${kv('Source', `<code>${esc(f.uri)}</code>`)}${kv('Records for this model', String(f.records))}${kv('Rows added to training', String(f.used))}${kv('Cap (share of fit rows)', String(f.cap))}${kv('Dropped: text already in the data', String(d.inData))}${kv('Dropped: conflicting labels', String(d.conflicting))}${kv('Dropped: label not in the data', String(d.unknownLabel))}${kv('Dropped: over the cap', String(d.overCap))}${kv('Dropped: unreadable', String(d.malformed))}</table>`;
 }
 
 function settingsSection(settings: Record<string, unknown>): string {

@@ -32,6 +32,8 @@ export interface Config {
   defaultModel: string;
   /** CloudWatch namespace of the embedded-format metrics. */
   metricsNamespace: string;
+  /** Where POST /feedback stores records; null: feedback is not collected (404). */
+  feedbackUri: string | null;
   limits: Limits;
   /** RUNTIME: `auto` serves a bundle's model.onnx with ONNX Runtime when it has one, else TensorFlow.js. */
   runtime: RuntimePreference;
@@ -61,6 +63,9 @@ function packageRoot(start: string): string {
   }
 }
 
+/** `npm start` collects feedback here unless FEEDBACK_URI says otherwise (runs/ is not committed). */
+export const DEFAULT_FEEDBACK_URI = join(packageRoot(import.meta.dirname), 'runs', 'feedback');
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -85,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     models,
     defaultModel,
     metricsNamespace: metricsNamespace(env),
+    feedbackUri: feedbackUri(env),
     limits: {
       maxReviews,
       maxReviewChars,
@@ -144,6 +150,14 @@ function metricsNamespace(env: Env): string {
     );
   }
   return value;
+}
+
+/** Unset in Lambda: no feedback (the template sets it); unset locally: runs/feedback; "none" turns it off. */
+function feedbackUri(env: Env): string | null {
+  const value = present(env, 'FEEDBACK_URI');
+  if (value?.toLowerCase() === 'none') return null;
+  if (value !== undefined) return value;
+  return present(env, 'AWS_LAMBDA_FUNCTION_NAME') === undefined ? DEFAULT_FEEDBACK_URI : null;
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {

@@ -39,5 +39,7 @@ const initLoad = models
 await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);
 
 const rankings = createRankingsReader({ uri: config.rankingsUri, storage: defaultStorage() });
+// A malformed FEEDBACK_URI fails here, at init, like every other bad setting.
+const feedback = config.feedbackUri === null ? null : defaultStorage().store(config.feedbackUri);
 
-export const handler = createHandler({ models, config, logger, metrics, rankings });
+export const handler = createHandler({ models, config, logger, metrics, rankings, feedback });

@@ -6,7 +6,12 @@
 
 import { modelNotFound } from './http/problems.ts';
 import type { ModelEntry } from './model-list.ts';
-import { createModelService, type ModelService, type ModelServiceOptions } from './service.ts';
+import {
+  createModelService,
+  type LoadedModel,
+  type ModelService,
+  type ModelServiceOptions,
+} from './service.ts';
 
 export interface ModelRegistry {
   readonly defaultName: string;
@@ -69,4 +74,16 @@ export function fromServices(
       }
     },
   };
+}
+
+/**
+ * The loaded model called `name`, or null with the names that are served (for the client's message).
+ * Routes that take a model name in their body (POST /feedback) ask here.
+ */
+export async function servedModel(
+  models: ModelRegistry,
+  name: string,
+): Promise<{ model: LoadedModel | null; served: string[] }> {
+  const served = models.names();
+  return { model: served.includes(name) ? await models.get(name).get() : null, served };
 }

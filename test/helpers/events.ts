@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type Feedback, feedbackId, feedbackKey } from '../../src/feedback/record.ts';
 import type { Limits } from '../../src/function/config.ts';
 import type { Problem } from '../../src/function/http/problems.ts';
 import type { HttpResponse } from '../../src/function/http/responses.ts';
 import type { Scorer } from '../../src/model/scorer.ts';
+import type { Store } from '../../src/storage/index.ts';
 import type { Review } from '../../src/text/review.ts';
 
 export const EVENTS_DIR = resolve(import.meta.dirname, '..', '..', 'events');
@@ -33,6 +35,8 @@ export interface CheckContext {
   limits: Limits;
   /** CORS_ALLOW_ORIGINS of the handler under test. */
   corsAllowOrigins: readonly string[];
+  /** Where the handler under test stores feedback. */
+  feedback: Store;
 }
 
 export interface EventExpectation {
@@ -297,6 +301,51 @@ function preflight(): EventExpectation {
   };
 }
 
+/** The feedback an event carries, canonical (absent title and prediction are null), decoded independently. */
+export function feedbackOf(event: EventJson): Feedback {
+  const body = JSON.parse(String(event.body)) as Partial<Feedback>;
+  return {
+    model: String(body.model),
+    text: String(body.text),
+    title: body.title ?? null,
+    label: String(body.label),
+    prediction: body.prediction ?? null,
+  };
+}
+
+/**
+ * 202 with the content's id, and exactly one record for it in the store. `sameAs` names another event
+ * whose feedback is the same content written differently: its id must be this one's (idempotency).
+ */
+function feedbackStored(sameAs?: string): EventExpectation {
+  return {
+    status: 202,
+    check: async (response, { event, feedback }) => {
+      assert.equal(header(response, 'content-type'), 'application/json');
+      const sent = feedbackOf(event);
+      const id = feedbackId(sent);
+      assert.deepEqual(JSON.parse(response.body), { id, model: sent.model });
+      if (sameAs) assert.equal(feedbackId(feedbackOf(await loadEvent(sameAs))), id);
+      const keys = await feedback.list(`${sent.model}/`);
+      assert.deepEqual(
+        keys.filter((key) => key.includes(id)),
+        [feedbackKey(sent.model, id)],
+      );
+      const stored = JSON.parse(new TextDecoder().decode(await feedback.get(feedbackKey(sent.model, id))));
+      assert.deepEqual(
+        { ...stored, modelVersion: undefined, receivedAt: undefined },
+        {
+          format: 'feedback/1',
+          id,
+          ...sent,
+          modelVersion: undefined,
+          receivedAt: undefined,
+        },
+      );
+    },
+  };
+}
+
 export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'predictions-4-reviews.json': predictions(),
   'predictions-object-body.json': predictions(),
@@ -311,6 +360,9 @@ export const EVENT_EXPECTATIONS: Readonly<Record<string, EventExpectation>> = {
   'v2-model-metadata.json': v2Metadata('review-sentiment'),
   'v2-error-unknown-model.json': v2Error(404, /no model named "sentiment-v9"/),
   'error-unknown-model.json': problem(404),
+  'feedback-ok.json': feedbackStored(),
+  'feedback-duplicate.json': feedbackStored('feedback-ok.json'),
+  'error-feedback-bad-label.json': problem(422, ['/label']),
   'health.json': health(),
   'health-head.json': head(200),
   'health-v1-rest.json': health(),

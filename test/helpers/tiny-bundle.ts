@@ -21,7 +21,11 @@ export const TINY_TEXTS = [
 
 export interface TinyBundleOptions {
   version?: string;
+  /** The manifest name (default tiny-test-model). */
+  name?: string;
   labels?: string[];
+  /** An architecture of the registry (default lstm). */
+  arch?: string;
   maskZero?: boolean;
   /** Export model.onnx (default: when maskZero, the models ONNX reproduces). */
   onnx?: boolean;
@@ -41,7 +45,7 @@ export async function makeTinyBundle(options: TinyBundleOptions = {}): Promise<{
     numWords: 40,
   });
   const architecture = {
-    arch: 'lstm',
+    arch: options.arch ?? 'lstm',
     buckets: 0,
     numWords: tokenizer.numWords,
     numClasses: labels.length,
@@ -56,7 +60,7 @@ export async function makeTinyBundle(options: TinyBundleOptions = {}): Promise<{
   const files = await createBundleFiles({
     model,
     tokenizer,
-    name: 'tiny-test-model',
+    name: options.name ?? 'tiny-test-model',
     version: options.version ?? 'v1',
     labels,
     maxLen: options.maxLen ?? 20,

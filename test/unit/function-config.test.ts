@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BadRequestError } from '../../src/errors.ts';
 import {
+  DEFAULT_FEEDBACK_URI,
   DEFAULT_MODEL_URI,
   DEFAULT_RANKINGS_URI,
   defaultMaxBodyBytes,
@@ -17,6 +18,7 @@ describe('loadConfig', () => {
       models: [{ name: 'review-sentiment', uri: DEFAULT_MODEL_URI }],
       defaultModel: 'review-sentiment',
       metricsNamespace: 'ReviewSentiment',
+      feedbackUri: DEFAULT_FEEDBACK_URI,
       limits: { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 },
       runtime: 'auto',
       backend: 'auto',
@@ -47,12 +49,14 @@ describe('loadConfig', () => {
       RANKINGS_URI: 's3://bucket/rankings/',
       DEFAULT_MODEL: 'stars',
       METRICS_NAMESPACE: 'Team/Reviews',
+      FEEDBACK_URI: 's3://bucket/feedback/',
     });
     assert.deepEqual(config, {
       modelUri: 's3://bucket/models/review-sentiment/',
       models: [{ name: 'stars', uri: 's3://bucket/models/review-sentiment/' }],
       defaultModel: 'stars',
       metricsNamespace: 'Team/Reviews',
+      feedbackUri: 's3://bucket/feedback/',
       limits: { maxReviews: 5, maxReviewChars: 200, maxBodyBytes: 4096 },
       runtime: 'tfjs',
       backend: 'wasm',
@@ -61,6 +65,14 @@ describe('loadConfig', () => {
       corsAllowOrigins: ['https://shop.example.com', 'http://localhost:5173', 'https://*.example.org'],
       rankingsUri: 's3://bucket/rankings/',
     });
+  });
+
+  test('feedback: runs/feedback locally, off in Lambda unless set, "none" turns it off', () => {
+    assert.equal(DEFAULT_FEEDBACK_URI, join(import.meta.dirname, '..', '..', 'runs', 'feedback'));
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fn', MODEL_URI: 's3://b/m/' };
+    assert.equal(loadConfig(lambda).feedbackUri, null);
+    assert.equal(loadConfig({ ...lambda, FEEDBACK_URI: 's3://b/f/' }).feedbackUri, 's3://b/f/');
+    assert.equal(loadConfig({ FEEDBACK_URI: 'none' }).feedbackUri, null);
   });
 
   test('the body limit follows the other limits unless set', () => {

@@ -21,6 +21,7 @@ import { DirStore } from '../../src/storage/dir.ts';
 import {
   EVENT_EXPECTATIONS,
   type EventJson,
+  feedbackOf,
   listEventFiles,
   loadEvent,
   reviewsOf,
@@ -58,7 +59,8 @@ before(async () => {
   // The backend is chosen before the first tensor (the tiny bundle), as the service would.
   await selectBackend('cpu');
   root = await mkdtemp(join(tmpdir(), 'handler-events-'));
-  tiny = await makeTinyBundle();
+  // Named as the default model, so the events/ files (also run by `npm run invoke`) fit both.
+  tiny = await makeTinyBundle({ name: 'review-sentiment' });
   await writeBundleDir(join(root, 'ok'), tiny.files, 'v1', { latest: true });
   const emotion = await makeTinyBundle({ labels: EMOTIONS, version: 'e1', seed: 11 });
   await writeBundleDir(join(root, 'emotion'), emotion.files, 'e1', { latest: true });
@@ -89,12 +91,14 @@ describe('every event file through the middy chain', async () => {
   const files = await listEventFiles();
   let handler: Handler;
   const scorers: Record<string, Scorer> = {};
+  let feedback: DirStore;
 
   before(async () => {
     const models = readyModels();
     for (const name of models.names()) scorers[name] = (await models.get(name).get()).scorer;
     const rankings = createRankingsReader({ uri: join(root, 'rankings') });
-    handler = createHandler({ models, config, logger: capturedLogger().logger, rankings });
+    feedback = new DirStore(join(root, 'feedback'));
+    handler = createHandler({ models, config, logger: capturedLogger().logger, rankings, feedback });
   });
 
   test('each event file has an expectation, and each expectation a file', () => {
@@ -118,6 +122,7 @@ describe('every event file through the middy chain', async () => {
         defaultModel: config.defaultModel,
         limits: config.limits,
         corsAllowOrigins: config.corsAllowOrigins,
+        feedback,
       });
       assert.deepEqual(event, pristine, 'the event file content must not be mutated');
     });
@@ -127,7 +132,8 @@ describe('every event file through the middy chain', async () => {
 describe('request logs', () => {
   test('one line per request with ids, status, latency, cold start, count, version; no review text', async () => {
     const { logger, lines, raw } = capturedLogger();
-    const handler = createHandler({ models: readyModels(), config, logger });
+    const feedback = new DirStore(join(root, 'feedback-log-test'));
+    const handler = createHandler({ models: readyModels(), config, logger, feedback });
     const files = await listEventFiles();
     const texts = new Set<string>();
     for (const file of files) {
@@ -143,6 +149,7 @@ describe('request logs', () => {
           else for (const part of [review.text, review.title ?? '']) if (part) texts.add(part);
         }
       }
+      if (file.includes('feedback')) texts.add(feedbackOf(event).text);
     }
     const requests = lines.filter((line) => line.message === 'request');
     assert.equal(requests.length, files.length);

@@ -252,11 +252,16 @@ const SCENARIOS = {
   existing: new Evaluator(template, {
     ModelBucketName: 'team-models',
     ModelPrefix: 'models/review-sentiment/20261121T214500Z-3f2a9c1b/',
+    FeedbackPrefix: '',
   }),
 };
 const EXPECTED = {
-  created: { bucket: 'ref:ModelBucket', prefix: 'models/review-sentiment/' },
-  existing: { bucket: 'team-models', prefix: 'models/review-sentiment/20261121T214500Z-3f2a9c1b/' },
+  created: { bucket: 'ref:ModelBucket', prefix: 'models/review-sentiment/', feedback: 'feedback/' },
+  existing: {
+    bucket: 'team-models',
+    prefix: 'models/review-sentiment/20261121T214500Z-3f2a9c1b/',
+    feedback: null,
+  },
 };
 
 function environment(evaluator: Evaluator): Record<string, string> {
@@ -387,6 +392,7 @@ describe('template.yaml', () => {
       'GET /v2/health/ready',
       'GET /v2/models/{name}',
       'GET /v2/models/{name}/ready',
+      'POST /feedback',
       'POST /models/{name}/predictions',
       'POST /predictions',
       'POST /v2/models/{name}/infer',
@@ -524,7 +530,7 @@ describe('template.yaml', () => {
   });
 
   for (const [scenario, evaluator] of Object.entries(SCENARIOS)) {
-    const { bucket, prefix } = EXPECTED[scenario as keyof typeof EXPECTED];
+    const { bucket, prefix, feedback } = EXPECTED[scenario as keyof typeof EXPECTED];
 
     test(`MODEL_URI is the model bucket and prefix (${scenario} bucket)`, () => {
       assert.equal(environment(evaluator).MODEL_URI, `s3://${bucket}/${prefix}`);
@@ -543,6 +549,7 @@ describe('template.yaml', () => {
       assert.equal(config.logLevel, env.LOG_LEVEL);
       assert.equal(config.logReviewText, false);
       assert.equal(config.rankingsUri, named(`s3://${bucket}/rankings/`));
+      assert.equal(config.feedbackUri, feedback === null ? null : `s3://${bucket}/${feedback}`);
     });
 
     test(`every resource and output deployed refers only to resources deployed (${scenario} bucket)`, () => {
@@ -555,7 +562,7 @@ describe('template.yaml', () => {
       }
     });
 
-    test(`the role may only read objects under the model and rankings prefixes (${scenario} bucket)`, () => {
+    test(`the role may only read the model and rankings prefixes and create under the feedback prefix (${scenario} bucket)`, () => {
       const policies = fnProps.Policies as unknown[];
       assert.ok(Array.isArray(policies) && policies.length > 0, 'Policies must list the inline policy');
       assert.equal(fnProps.Role, undefined, 'a Role would bypass these policies');
@@ -565,22 +572,26 @@ describe('template.yaml', () => {
           typeof p === 'object' && p !== null && 'Statement' in p,
           `not an inline policy: ${JSON.stringify(p)}`,
         );
-        return (p as { Statement: unknown[] }).Statement.map((s) => evaluator.eval(s) as Json);
+        // Evaluated as a list, so a statement whose condition is false (AWS::NoValue) drops out.
+        return evaluator.eval((p as { Statement: unknown[] }).Statement) as Json[];
       });
-      for (const statement of statements) {
-        assert.equal(statement.Effect, 'Allow');
-        assert.deepEqual([statement.Action].flat(), ['s3:GetObject']);
-      }
-      assert.deepEqual(
-        statements.map((s) => s.Resource),
-        [`arn:aws:s3:::${bucket}/${prefix}*`, `arn:aws:s3:::${bucket}/rankings/*`],
-      );
-      // The URIs the function reads and the ARNs it may read must name the same objects.
+      const grants = statements.map((st) => {
+        assert.equal(st.Effect, 'Allow');
+        assert.equal(st.Condition, undefined);
+        return [[st.Action].flat(), [st.Resource].flat()];
+      });
+      assert.deepEqual(grants, [
+        [['s3:GetObject'], [`arn:aws:s3:::${bucket}/${prefix}*`]],
+        [['s3:GetObject'], [`arn:aws:s3:::${bucket}/rankings/*`]],
+        ...(feedback === null ? [] : [[['s3:PutObject'], [`arn:aws:s3:::${bucket}/${feedback}*`]]]),
+      ]);
+      // The URIs the function reads or writes and the ARNs it may use must name the same objects.
       const env = environment(evaluator);
-      assert.deepEqual(
-        statements.map((s) => s.Resource),
-        [env.MODEL_URI, env.RANKINGS_URI].map((uri) => `arn:aws:s3:::${String(uri).slice('s3://'.length)}*`),
-      );
+      const arn = (uri: unknown) => `arn:aws:s3:::${String(uri).slice('s3://'.length)}*`;
+      assert.equal(statements[0]?.Resource, arn(env.MODEL_URI));
+      assert.equal(statements[1]?.Resource, arn(env.RANKINGS_URI));
+      if (feedback !== null) assert.equal(statements[2]?.Resource, arn(env.FEEDBACK_URI));
+      else assert.equal(env.FEEDBACK_URI, undefined);
     });
 
     test(`outputs name the API, the function, the bucket and MODEL_URI (${scenario} bucket)`, () => {

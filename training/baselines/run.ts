@@ -6,7 +6,6 @@
  *   node training/baselines/run.ts --train ../shared/data/train.csv --test ../shared/data/test.csv
  *   node training/baselines/run.ts --emotion ../shared/data/emotion.csv
  */
-import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { reviewText } from '../../src/text/review.ts';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../calibration.ts';
 import { AMAZON_CSV, type CsvOptions, type Example, loadCsv } from '../data.ts';
 import { evaluate } from '../evaluate.ts';
+import { splitByTextHash } from '../split.ts';
 import { BASELINE_SETUPS, fitTfidfLogreg, type TfidfLogregOptions } from './tfidf-logreg.ts';
 
 /** The GUIDE's scikit-learn figures (accuracy, macro-F1, MAE) for comparison in the output. */
@@ -36,11 +36,14 @@ const HELP = `Usage: node training/baselines/run.ts [options]
   --text-column C       (default 2)
   --title-column C      (default 1; "none" for no title: then only the text view is measured)
   --emotion PATH        instead of --train/--test: a label,text CSV split 90/10 by text hash
-                        (sha1 of the lower-cased text, first 8 hex digits mod 10 = 0 → test, as the data's README)
+                        (sha1 of the lower-cased text in the first 10 % of the hash space → test: the rows
+                        npm run train -- --test-split-hash 0.1 holds out; training/split.ts)
   --setups LIST         comma-separated: ${Object.keys(BASELINE_SETUPS).join(', ')} (default: all)
   --tolerance X         solver stop: max |gradient| (default 1e-4, sklearn's tol)
   --max-iter N          solver iterations (default 1000)
   --help`;
+
+const EMOTION_TEST_SHARE = 0.1;
 
 interface Views {
   train: Example[];
@@ -145,10 +148,8 @@ async function emotionViews(uri: string): Promise<Views> {
     includeTitle: false,
   };
   const all = await loadCsv(uri, shape);
-  const isTest = (e: Example): boolean =>
-    Number.parseInt(createHash('sha1').update(e.text.toLowerCase()).digest('hex').slice(0, 8), 16) % 10 === 0;
-  const train = all.examples.filter((e) => !isTest(e));
-  const test = all.examples.filter(isTest);
+  // The same rows `npm run train -- --test-split-hash 0.1` holds out (training/split.ts).
+  const { rest: train, test } = splitByTextHash(all.examples, EMOTION_TEST_SHARE);
   const data = { uri, rows: all.examples.length, train: train.length, test: test.length, sha256: all.sha256 };
   return { train, labels: all.labels, test: { text: test }, data };
 }

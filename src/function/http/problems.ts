@@ -171,3 +171,27 @@ export function modelNotFound(name: string): NotFoundError {
     problem({ slug: 'model-not-found', title: 'Model not found' }),
   );
 }
+
+export function invalidFeedback(errors: readonly FieldError[]): BadRequestError {
+  const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
+  return new BadRequestError(
+    `the feedback has ${count}; see errors`,
+    problem({ status: 422, slug: 'invalid-feedback', title: 'Invalid feedback', errors }),
+  );
+}
+
+/** FEEDBACK_URI is unset (the Lambda default): this deployment does not collect feedback. */
+export function feedbackDisabled(): NotFoundError {
+  return new NotFoundError(
+    'this deployment does not collect feedback (FEEDBACK_URI is not set)',
+    problem({ slug: 'feedback-disabled', title: 'Feedback not collected' }),
+  );
+}
+
+/** The feedback store failed (the error is the `cause`); the same request may be retried safely. */
+export const FEEDBACK_UNAVAILABLE: ProblemDetails = {
+  slug: 'feedback-unavailable',
+  title: 'Feedback store unavailable',
+  detail: 'the feedback could not be stored; retry later (a retry never stores it twice)',
+  headers: { 'retry-after': '5' },
+};

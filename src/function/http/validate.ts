@@ -121,7 +121,10 @@ function describeError(error: ErrorObject, limits: ReviewLimits): FieldError {
   const max = limits.maxReviewChars;
   switch (error.keyword) {
     case 'oneOf':
-      return { pointer, detail: schema === 'Review' ? `${REVIEW_SHAPE}, got ${kind(error.data)}` : SHAPE };
+      return {
+        pointer,
+        detail: schema === 'Review' ? `${REVIEW_SHAPE}, got ${describe(error.data)}` : SHAPE,
+      };
     case 'required': {
       const missing = escapePointer(String(error.params.missingProperty));
       const detail = schema === 'ReviewsObject' ? 'required: an array of reviews' : 'required';
@@ -137,8 +140,8 @@ function describeError(error: ErrorObject, limits: ReviewLimits): FieldError {
     case 'type':
       if (schema === 'ReviewList') return { pointer, detail: 'must be an array of reviews' };
       if (schema === 'ReviewTitle')
-        return { pointer, detail: `title must be a string or null, got ${kind(error.data)}` };
-      return { pointer, detail: `${what} must be a string, got ${kind(error.data)}` };
+        return { pointer, detail: `title must be a string or null, got ${describe(error.data)}` };
+      return { pointer, detail: `${what} must be a string, got ${describe(error.data)}` };
     case 'minLength':
     case 'pattern':
       return { pointer, detail: `${what} is empty` };
@@ -194,13 +197,27 @@ function codePoints(text: string): number {
   return count;
 }
 
-function kind(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value;
 }
 
 /** RFC 6901: "~" and "/" inside a key are escaped as "~0" and "~1". */
-function escapePointer(key: string): string {
+export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** A text field checked outside the JSON-Schema contract (POST /feedback): visible, within the limit. */
+export function textProblems(text: string, pointer: string, what: string, maxChars: number): FieldError[] {
+  if (isBlank(text)) return [{ pointer, detail: `${what} is empty` }];
+  const chars = charsOverLimit(text, maxChars);
+  if (chars === undefined) return [];
+  return [{ pointer, detail: `${what} has ${chars} characters; at most ${maxChars} are allowed` }];
+}
+
+/** The text's length in code points when it is over `maxChars`, else undefined. */
+export function charsOverLimit(text: string, maxChars: number): number | undefined {
+  const chars = codePoints(text);
+  return chars > maxChars ? chars : undefined;
 }

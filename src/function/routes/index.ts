@@ -4,6 +4,7 @@
  * both derived from it. A new route is one entry here and one file in this folder.
  */
 import { methodNotAllowed, routeNotFound } from '../http/problems.ts';
+import { feedback } from './feedback.ts';
 import { health } from './health.ts';
 import { models } from './models.ts';
 import { openapi } from './openapi.ts';
@@ -35,6 +36,7 @@ export const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandle
   '/v2/models/{name}': { GET: v2ModelMetadata },
   '/v2/models/{name}/ready': { GET: v2ModelReady },
   '/v2/models/{name}/infer': { POST: v2Infer },
+  '/feedback': { POST: feedback },
 };
 
 export interface RouteMatch {

@@ -1,5 +1,6 @@
 /** What every route receives: the normalised request, the Lambda context, and the function's dependencies. */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Store } from '../../storage/index.ts';
 import type { Config } from '../config.ts';
 import type { HttpRequest } from '../http/event.ts';
 import type { RequestContext } from '../http/middlewares.ts';
@@ -16,6 +17,8 @@ export interface HandlerDependencies {
   metrics?: ServiceMetrics;
   /** Published rankings (GET /rankings/*); absent: those routes answer 404. */
   rankings?: RankingsReader;
+  /** Where POST /feedback stores records (FEEDBACK_URI); absent: the route answers 404. */
+  feedback?: Store | null;
 }
 
 export interface RouteContext {
