@@ -43,7 +43,8 @@ function setup(feedback: Store | null, env: Record<string, string> = {}) {
   const config = loadConfig({ MODEL_URI: modelUri, TFJS_BACKEND: 'cpu', ...env });
   const service = createModelService({ modelUri, backend: 'cpu' });
   const deps: HandlerDependencies = {
-    models: fromServices(new Map([['review-sentiment', service]]), 'review-sentiment'),
+    // The bundle's manifest names it emotion; the registry serves it under the same name.
+    models: fromServices(new Map([['emotion', service]]), 'emotion'),
     config,
     logger,
     feedback,
