@@ -12,7 +12,11 @@ import * as tf from '@tensorflow/tfjs';
 import { MANIFEST_FILE, type Manifest, TOKENIZER_FILE } from '../../src/bundle/manifest.ts';
 import { modelFromFiles, weightPaths } from '../../src/bundle/serialize.ts';
 import { ARCHITECTURE_NAMES, type Architecture, createModel } from '../../src/model/architectures/index.ts';
-import { MaskedPooling, type PoolingMode } from '../../src/model/architectures/layers.ts';
+import {
+  MAX_NGRAM_VOCABULARY,
+  MaskedPooling,
+  type PoolingMode,
+} from '../../src/model/architectures/layers.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { batchedProbabilities } from '../../src/model/batching.ts';
 import { exportToOnnx, OnnxExportError } from '../../src/model/onnx/export.ts';
@@ -136,6 +140,17 @@ describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
     embedding.setWeights([zeroed]);
     await assert.rejects(checkOnnxAgainstTfjs(model, bytes, probes, 1e-5), OnnxMismatchError);
     zeroed.dispose();
+    model.dispose();
+  });
+
+  test('bag: word pairs of the largest ids hash alike in tfjs and ONNX Runtime', async () => {
+    // Ids near the vocabulary's top make the largest products; a multiplier whose products passed 2^24
+    // hashed differently where tfjs computed int32 in float32 (a trained 50k-word bundle failed this).
+    const numWords = MAX_NGRAM_VOCABULARY;
+    const model = randomizeWeights(createModel({ ...TINY, arch: 'bag', numWords, buckets: 997 }), 401);
+    const top = (n: number) => Int32Array.from({ length: n }, (_, i) => numWords - 1 - ((i * 7919) % 500));
+    const probes = [top(2), top(5), top(40), Int32Array.from([numWords - 1, 1, numWords - 2, 2])];
+    await checkOnnxAgainstTfjs(model, exportToOnnx(model), probes, 1e-5);
     model.dispose();
   });
 

@@ -11,8 +11,12 @@ import * as tf from '../tf.ts';
 /** Keras-style layer arguments (name, input shape, …) as tfjs-layers' constructors take them. */
 type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
 
-/** 40009 · (id + 1) + id stays below 2^31 for every id below 53,000, so int32 never overflows. */
-export const BIGRAM_MULTIPLIER = 40009;
+/**
+ * 313 · id + id stays below 2^24 for every id below 53,000. That bound, not int32's 2^31, is the one that
+ * matters: TensorFlow.js backends may compute int32 products in float32, whose 24-bit mantissa rounds
+ * larger values, so a bigger multiplier hashed differently in tfjs and in ONNX Runtime's exact integers.
+ */
+export const BIGRAM_MULTIPLIER = 313;
 export const MAX_NGRAM_VOCABULARY = 53_000;
 
 export interface NgramIdsConfig {

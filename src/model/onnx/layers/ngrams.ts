@@ -1,6 +1,6 @@
 /**
  * NgramIds (../../architectures/layers.ts) → the word ids followed, along time, by hashed word-pair ids:
- * numWords + ((left · 40009 + right) mod buckets) where both ids are real (> 0), else 0.
+ * numWords + ((left · 313 + right) mod buckets) where both ids are real (> 0), else 0.
  *
  * The graph's rows are LEFT-aligned where tfjs sees them PRE-padded, so the pairs sit at other time
  * steps: [0 0 a b c] gives (0,0) (0,a) (a,b) (b,c) in tfjs and [a b c 0 0] gives (a,b) (b,c) (c,0) (0,0)
@@ -38,7 +38,7 @@ export function ngramIds(layer: tf.layers.Layer, input: Value, ctx: ConvertConte
     axis,
   ]);
   const int = (name: string, value: number) => graph.int32Initializer(`${stem}/${name}`, [], [value]);
-  // int32 never overflows: layers.ts bounds numWords so 40009 · (id + 1) + id < 2^31.
+  // Exact in int32 and in float32 alike: layers.ts bounds numWords so 313 · id + id < 2^24.
   const mixed = graph.node('Add', `${stem}/hash`, [
     graph.node('Mul', `${stem}/hash`, [left, int('multiplier', BIGRAM_MULTIPLIER)]),
     right,
