@@ -214,6 +214,7 @@ describe('OnnxScorer', () => {
     const seqs = [5, 1, 9, 3, 7].map((n) => new Int32Array(n));
     assert.deepEqual(chunks(seqs, 8), [[0, 1, 2, 3, 4]]);
     assert.deepEqual(chunks(seqs, 2), [[1, 3], [0, 4], [2]]);
+    assert.deepEqual(chunks([], 8), [], 'no rows, no run (ONNX Runtime crashes on an empty batch)');
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { selectBackend } from '../../src/model/backend.ts';
 import { buildScorer } from '../../src/model/build.ts';
 import type { Scorer } from '../../src/model/scorer.ts';
@@ -7,10 +7,19 @@ import { scorerScoreBatch } from '../../src/ranking/score-batch.ts';
 import { reviewText } from '../../src/text/review.ts';
 import { makeTinyBundle, TINY_TEXTS } from '../helpers/tiny-bundle.ts';
 
+const scorers: Scorer[] = [];
+
 async function tinyScorer(labels?: string[]): Promise<Scorer> {
   const { files, manifest } = await makeTinyBundle(labels ? { labels } : {});
-  return buildScorer({ files, manifest, uri: 'memory' });
+  const scorer = await buildScorer({ files, manifest, uri: 'memory' });
+  scorers.push(scorer);
+  return scorer;
 }
+
+// ONNX Runtime sessions still open when the process exits can crash its teardown: close them first.
+after(async () => {
+  for (const scorer of scorers) await scorer.dispose();
+});
 
 before(async () => {
   await selectBackend('cpu');

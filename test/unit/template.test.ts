@@ -549,7 +549,7 @@ describe('template.yaml', () => {
       assert.equal(config.logLevel, env.LOG_LEVEL);
       assert.equal(config.logReviewText, false);
       assert.equal(config.rankingsUri, named(`s3://${bucket}/rankings/`));
-      assert.equal(config.feedbackUri, feedback === null ? null : `s3://${bucket}/${feedback}`);
+      assert.equal(config.feedbackUri, feedback === null ? null : named(`s3://${bucket}/${feedback}`));
     });
 
     test(`every resource and output deployed refers only to resources deployed (${scenario} bucket)`, () => {

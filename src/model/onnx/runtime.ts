@@ -124,6 +124,8 @@ export function padPost(batch: readonly Int32Array[]): {
 
 /** Row indices per run: all rows at once, or length-sorted groups of about `chunkRows` rows. */
 export function chunks(sequences: readonly ArrayLike<number>[], chunkRows: number): number[][] {
+  // No rows, no run: ONNX Runtime 1.30 crashes the process (SIGSEGV) on a batch of zero rows.
+  if (sequences.length === 0) return [];
   const all = sequences.map((_, i) => i);
   if (sequences.length <= chunkRows) return [all];
   const sorted = all.sort((a, b) => (sequences[a]?.length ?? 0) - (sequences[b]?.length ?? 0));
