@@ -45,8 +45,8 @@ before(async () => {
   assert.equal(config.feedbackUri, feedbackUri);
   handler = createHandler({
     models: fromServices(
-      new Map([['review-sentiment', createModelService({ modelUri: config.modelUri, backend: 'cpu' })]]),
-      'review-sentiment',
+      new Map([['emotion', createModelService({ modelUri: config.modelUri, backend: 'cpu' })]]),
+      'emotion',
     ),
     config,
     logger: createLogger({ level: 'SILENT' }),
