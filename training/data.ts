@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type CsvError, parse } from 'csv-parse';
+import { CSV_OPTIONS } from '../src/common/csv.ts';
 import { BadRequestError } from '../src/errors.ts';
 import { defaultStorage, type Storage } from '../src/storage/index.ts';
 import type { Review } from '../src/text/review.ts';
@@ -60,12 +61,6 @@ export interface Dataset {
   labels: string[];
 }
 
-/**
- * No review is a megabyte long (the longest Amazon text is ~20k characters); a longer record is an
- * unclosed quote swallowing the rest of the file, which must fail loudly rather than become one bad row.
- */
-const MAX_RECORD_CHARS = 1_000_000;
-
 /** Reads the whole CSV at a path or s3://bucket/key. */
 export async function loadCsv(
   uri: string,
@@ -89,14 +84,7 @@ export async function readCsv(source: Readable, uri: string, options: CsvOptions
   });
   const rows = new RowCollector(uri, options);
   const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    // csv-parse would make the first row's column count the rule; RowCollector checks counts instead,
-    // so a short first row is one bad row rather than making every later row bad.
-    relax_column_count: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_CHARS,
-    raw: true,
+    ...CSV_OPTIONS,
     on_record: (record: unknown, context) => {
       rows.record(fieldsOf(record), startLine(context.lines, context.raw));
       return null; // collected above; nothing flows downstream

@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type CsvError, parse } from 'csv-parse';
+import { CSV_OPTIONS } from '../common/csv.ts';
 import { BadRequestError } from '../errors.ts';
 import type { Review } from '../text/review.ts';
 import { utcDayOf } from './period.ts';
@@ -46,9 +47,6 @@ export interface ReviewRow {
 }
 
 export type RowEvent = { kind: 'row'; row: ReviewRow } | { kind: 'bad'; line: number; reason: string };
-
-/** No review is a megabyte; a longer record is an unclosed quote swallowing the file, which must fail loudly. */
-const MAX_RECORD_CHARS = 1_000_000;
 
 export function formatOf(uri: string): InputFormat {
   return /\.(jsonl|ndjson)(\.|$)/i.test(uri) ? 'jsonl' : 'csv';
@@ -100,12 +98,7 @@ async function* readCsv(source: Readable, options: ReadOptions): AsyncGenerator<
 function csvRecords(source: Readable): AsyncIterable<CsvItem> {
   const skipped: CsvItem[] = [];
   const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_CHARS,
-    raw: true,
+    ...CSV_OPTIONS,
     on_record: (entry: unknown, context) => {
       const { record, raw } = entry as { record: string[]; raw: string };
       const item: CsvItem = { fields: record, line: startLine(context.lines, raw) };
