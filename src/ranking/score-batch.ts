@@ -55,14 +55,13 @@ export async function loadScoreBatch(
   modelUri: string,
   options: { storage?: Storage; backend?: BackendPreference } = {},
 ): Promise<LoadedScoreBatch> {
-  const [backend, bundle] = await Promise.all([
-    selectBackend(options.backend ?? 'auto'),
-    loadBundle(modelUri, options.storage ? { storage: options.storage } : {}),
-  ]);
-  const scorer = await buildScorer(bundle);
+  const bundle = await loadBundle(modelUri, options.storage ? { storage: options.storage } : {});
+  // As the function does: ONNX Runtime when the bundle has a graph; TensorFlow.js (and a backend) only if not.
+  const scorer = await buildScorer(bundle, { backend: options.backend ?? 'auto' });
+  const runtime = scorer.runtime.name;
   return {
     scoreBatch: scorerScoreBatch(scorer),
     model: { name: bundle.manifest.name, version: bundle.version },
-    backend: backend.name,
+    backend: runtime === 'onnx' ? 'onnx' : `tfjs ${(await selectBackend(options.backend ?? 'auto')).name}`,
   };
 }
