@@ -74,30 +74,30 @@ export const PREDICTION_EXAMPLES: Record<string, Example> = {
   'four-reviews': {
     summary: 'The default model on the "four-reviews" request',
     value: {
-      model: { name: 'review-sentiment', version: '20261121T224246Z-43eb3d8f' },
+      model: { name: 'review-sentiment', version: '20261125T175904Z-43eb3d8f' },
       predictions: [
         {
-          rating: 1,
-          score: 1.809,
-          probabilities: { 1: 0.457, 2: 0.3608, 3: 0.125, 4: 0.0301, 5: 0.0271 },
+          rating: 2,
+          score: 1.685,
+          probabilities: { 1: 0.3424, 2: 0.6304, 3: 0.0271, 4: 0.0001, 5: 0 },
           tokens: 5,
         },
         {
           rating: 5,
-          score: 4.238,
-          probabilities: { 1: 0.0319, 2: 0.0504, 3: 0.078, 4: 0.3275, 5: 0.5122 },
+          score: 4.862,
+          probabilities: { 1: 0, 2: 0, 3: 0, 4: 0.1377, 5: 0.8623 },
           tokens: 2,
         },
         {
-          rating: 5,
-          score: 3.315,
-          probabilities: { 1: 0.1479, 2: 0.169, 3: 0.1787, 4: 0.2293, 5: 0.2751 },
-          tokens: 5,
+          rating: 3,
+          score: 3.251,
+          probabilities: { 1: 0.0477, 2: 0.1529, 3: 0.3714, 4: 0.3567, 5: 0.0713 },
+          tokens: 6,
         },
         {
           rating: 5,
-          score: 4.642,
-          probabilities: { 1: 0.0216, 2: 0.0097, 3: 0.0233, 4: 0.1957, 5: 0.7498 },
+          score: 5,
+          probabilities: { 1: 0, 2: 0, 3: 0, 4: 0.0002, 5: 0.9998 },
           tokens: 2,
         },
       ],
