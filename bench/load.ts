@@ -6,22 +6,21 @@
  * fails (exit 1) when RSS after the last pass exceeds RSS after the first by more than the threshold, i.e.
  * when memory is not flat after warm-up. One JSON document on stdout.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadConfig } from '../src/function/config.ts';
 import { parseStorageUri } from '../src/storage/index.ts';
 import { reviewText } from '../src/text/review.ts';
 import { AMAZON_CSV, loadCsv } from '../training/data.ts';
-import { type Child, startChild } from './lib/child.ts';
-import { httpRequest, keepAliveAgent } from './lib/http.ts';
+import { keepAliveAgent } from './lib/http.ts';
 import { closedLoop } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { printJson, progress } from './lib/output.ts';
 import { rssMiB } from './lib/rss.ts';
+import { postPredictions, startServerChild } from './lib/server.ts';
 import { round, summarize } from './lib/stats.ts';
 import { generateTexts, textsOfLength } from './lib/texts.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SERVER_ENTRY = join(ROOT, 'src', 'local', 'server.ts');
 const TEST_CSV = resolve(ROOT, '..', 'shared', 'data', 'test.csv');
 
 const SETTINGS = {
@@ -69,34 +68,11 @@ async function buildBodies(): Promise<{ bodies: string[]; source: string }> {
   return { bodies, source };
 }
 
-async function startServerChild(modelUri: string): Promise<{ child: Child; url: string }> {
-  const child = startChild(process.execPath, [SERVER_ENTRY], {
-    cwd: ROOT,
-    env: { PORT: '0', HOST: '127.0.0.1', MODEL_URI: modelUri },
-  });
-  try {
-    const { match } = await child.waitForLine(/listening on (http:\/\/\S+)/, { timeoutMs: 60_000 });
-    return { child, url: match[1] ?? '' };
-  } catch (error) {
-    await child.stop('SIGKILL');
-    throw error;
-  }
-}
-
-function post(url: string, body: string, agent?: ReturnType<typeof keepAliveAgent>) {
-  return httpRequest(`${url}/predictions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    ...(agent ? { agent } : {}),
-  });
-}
-
 /** One request per body, alone: the answers every loaded request must reproduce byte for byte. */
 async function referenceAnswers(url: string, bodies: readonly string[]): Promise<string[]> {
   const answers: string[] = [];
   for (const body of bodies) {
-    const response = await post(url, body);
+    const response = await postPredictions(url, body);
     if (response.status !== 200) throw new Error(`reference request: ${response.status} ${response.body}`);
     answers.push(response.body);
   }
@@ -110,7 +86,7 @@ async function main(): Promise<void> {
   const modelUri = parsed.kind === 'dir' ? parsed.path : config.modelUri;
   const { bodies, source } = await buildBodies();
   progress(`starting the server on ${modelUri}`);
-  const { child, url } = await startServerChild(modelUri);
+  const { child, url } = await startServerChild({ MODEL_URI: modelUri });
   const pid = child.process.pid ?? 0;
   const agent = keepAliveAgent(SETTINGS.concurrency);
   try {
@@ -118,7 +94,7 @@ async function main(): Promise<void> {
     const expected = await referenceAnswers(url, bodies);
     const send = async (index: number) => {
       const which = index % bodies.length;
-      const response = await post(url, bodies[which] ?? '', agent);
+      const response = await postPredictions(url, bodies[which] ?? '', agent);
       if (response.status !== 200 || response.body !== expected[which]) {
         throw new Error(
           `request ${index} (body ${which}): ${response.status}, not the reference answer: ${response.body.slice(0, 300)}`,
