@@ -18,6 +18,7 @@ import time
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
+from torch_blas import loaded_blas  # the script's folder is on sys.path
 
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg["threads"])
@@ -73,16 +74,6 @@ def epoch(packed):
         losses.append(loss.item())
     seconds = time.perf_counter() - started
     return {"samplesPerSec": rows / seconds, "epochSeconds": seconds, "meanTrainLoss": sum(losses) / len(losses)}
-
-
-def loaded_blas():
-    """The BLAS actually mapped into this process (Debian's torch links the generic libblas.so.3 name)."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "blas" in line}
-    except OSError:
-        return "unknown"
-    return ", ".join(sorted(p for p in paths if p.startswith("/"))) or "none mapped"
 
 
 result = {

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
+from torch_blas import loaded_blas  # the script's folder is on sys.path
 
 bundle = sys.argv[1]
 with open(os.path.join(bundle, "model.json")) as f:
@@ -92,16 +93,6 @@ def run(sequences):
             ids[row, : len(s)] = torch.tensor(s, dtype=torch.int64)
     with torch.inference_mode():
         return model(ids, lengths)
-
-
-def loaded_blas():
-    """The BLAS actually mapped into this process (Debian's torch links the generic libblas.so.3 name)."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "blas" in line}
-    except OSError:
-        return "unknown"
-    return ", ".join(sorted(p for p in paths if p.startswith("/"))) or "none mapped"
 
 
 print(
