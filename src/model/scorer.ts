@@ -53,26 +53,44 @@ export class Scorer {
     return this.runtime.probabilities(sequences);
   }
 
+  /**
+   * Unrounded expected rating Σ p·k of each review, from the probabilities as served (tempered): what the
+   * ranking job aggregates. Null for a bundle whose labels are not ordinal.
+   */
+  async expectedScores(reviews: readonly (Review | string)[]): Promise<number[] | null> {
+    if (!this.manifest.labelValues) return null;
+    const probabilities = await this.probabilities(this.encode(reviews));
+    return probabilities.map((raw) => this.#expected(this.#tempered(raw)) ?? Number.NaN);
+  }
+
   dispose(): Promise<void> | void {
     return this.runtime.dispose();
   }
 
   #prediction(raw: ArrayLike<number>, tokens: number): Prediction {
     const { labels, labelValues } = this.manifest;
-    const post = this.manifest.postprocessing ?? IDENTITY_POSTPROCESSING;
-    const p = temperRow(raw, post.temperature);
-    const best = decideClass(p, post.decision);
+    const p = this.#tempered(raw);
+    const best = decideClass(p, (this.manifest.postprocessing ?? IDENTITY_POSTPROCESSING).decision);
     const probabilities: Record<string, number> = {};
     labels.forEach((label, k) => {
       probabilities[label] = round(p[k] ?? 0, 4);
     });
-    const expected = labelValues ? labelValues.reduce((sum, value, k) => sum + value * (p[k] ?? 0), 0) : null;
+    const expected = this.#expected(p);
     return {
       rating: labelValues?.[best] ?? labels[best] ?? String(best),
       score: expected === null ? null : round(expected, 3),
       probabilities,
       tokens,
     };
+  }
+
+  #tempered(raw: ArrayLike<number>): Float32Array {
+    return temperRow(raw, (this.manifest.postprocessing ?? IDENTITY_POSTPROCESSING).temperature);
+  }
+
+  #expected(p: ArrayLike<number>): number | null {
+    const values = this.manifest.labelValues;
+    return values ? values.reduce((sum, value, k) => sum + value * (p[k] ?? 0), 0) : null;
   }
 }
 

@@ -7,10 +7,9 @@ import { loadBundle } from '../bundle/read.ts';
 import { BadRequestError } from '../errors.ts';
 import { type BackendPreference, selectBackend } from '../model/backend.ts';
 import { buildScorer } from '../model/build.ts';
-import { temperRow } from '../model/postprocess.ts';
 import type { Scorer } from '../model/scorer.ts';
 import type { Storage } from '../storage/index.ts';
-import { type Review, reviewText } from '../text/review.ts';
+import type { Review } from '../text/review.ts';
 
 /** Expected rating Σ p·k of each review, in input order. */
 export type ScoreBatch = (reviews: readonly Review[]) => Promise<number[]>;
@@ -38,16 +37,8 @@ export function scorerScoreBatch(scorer: Scorer): ScoreBatch {
       `model ${scorer.manifest.name} has non-ordinal labels (${scorer.manifest.labels.join(', ')}): no expected rating to rank by`,
     );
   }
-  const { maxLen } = scorer.manifest.preprocessing;
-  // The API's `score` is computed from the tempered probabilities (manifest postprocessing): so is this.
-  const temperature = scorer.manifest.postprocessing?.temperature ?? 1;
-  return async (reviews) => {
-    const sequences = reviews.map((review) => scorer.tokenizer.encode(reviewText(review), maxLen));
-    return (await scorer.probabilities(sequences)).map((raw) => {
-      const p = temperRow(raw, temperature);
-      return values.reduce((sum, v, k) => sum + v * (p[k] ?? 0), 0);
-    });
-  };
+  // The API's `score`, unrounded: reviewText, the tokenizer, length batches, the bundle's temperature.
+  return async (reviews) => (await scorer.expectedScores(reviews)) ?? [];
 }
 
 /** Loads a bundle (folder, S3 root or version) and wraps it; the backend is chosen once per process. */
