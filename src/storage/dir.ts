@@ -1,4 +1,5 @@
 /** A local folder: an absolute or relative path, or a file:// URI. */
+import type { Dirent } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -119,17 +120,20 @@ export class DirStore implements Store {
   async list(prefix: string): Promise<string[]> {
     const folder = prefix.endsWith('/') || prefix === '' ? prefix : dirname(prefix);
     const path = this.#path(folder);
-    let entries: string[];
+    let entries: Dirent[];
     try {
-      entries = await readdir(path, { recursive: true });
+      // The entries' own types: one directory read, not a stat per file.
+      entries = await readdir(path, { recursive: true, withFileTypes: true });
     } catch (error) {
       const mapped = fsError(path, error);
       if (mapped instanceof NotFoundError) return [];
       throw mapped;
     }
-    const keys = entries.map((entry) => relative(this.root, join(path, entry)).split('\\').join('/'));
-    const isFile = await Promise.all(keys.map((key) => this.exists(key)));
-    return keys.filter((key, i) => isFile[i] === true && key.startsWith(prefix)).sort();
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(this.root, join(entry.parentPath, entry.name)).split('\\').join('/'))
+      .filter((key) => key.startsWith(prefix))
+      .sort();
   }
 
   stream(key: string, range?: ByteRange): Readable {
