@@ -4,6 +4,8 @@
  * decision rule, both chosen on validation, never on test), with calibration error beside the usual
  * metrics.
  */
+
+import { round } from '../src/common/round.ts';
 import { type DecisionRule, IDENTITY_POSTPROCESSING, type Postprocessing } from '../src/model/postprocess.ts';
 import {
   applyTemperature,
@@ -97,9 +99,4 @@ export function assess(
 /** The headline figures of a ViewMetrics, for manifests, logs and tables. */
 export function headline(m: ViewMetrics) {
   return { n: m.n, accuracy: m.accuracy, macroF1: m.macroF1, mae: m.mae, withinOne: m.withinOne, ece: m.ece };
-}
-
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }

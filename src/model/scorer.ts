@@ -4,6 +4,7 @@
  * sequences are batched and padded is the runtime's business (both run each text on its real tokens).
  */
 import type { Manifest } from '../bundle/manifest.ts';
+import { round } from '../common/round.ts';
 import { type Review, reviewText } from '../text/review.ts';
 import type { WordTokenizer } from '../text/tokenizer.ts';
 import { decideClass, IDENTITY_POSTPROCESSING, temperRow } from './postprocess.ts';
@@ -92,9 +93,4 @@ export class Scorer {
     const values = this.manifest.labelValues;
     return values ? values.reduce((sum, value, k) => sum + value * (p[k] ?? 0), 0) : null;
   }
-}
-
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }

@@ -5,6 +5,8 @@
  * Bayesian average: the mean shrunk toward the period's overall mean μ by a prior worth m reviews,
  * (m·μ + Σ s) / (m + n). A product needs many consistently glowing reviews to beat μ by much.
  */
+
+import { round as roundTo } from '../common/round.ts';
 import { BadRequestError } from '../errors.ts';
 import { compareIds, fromUnits, type Partial, type ProductSums, toUnits } from './partial.ts';
 import type { Period } from './period.ts';
@@ -64,10 +66,9 @@ export interface Ranking {
   bad_rows: Partial['bad_rows'];
 }
 
+/** Output rounding (src/common/round.ts never yields -0, which CSV would print as "-0"). */
 export function round(value: number, digits = OUTPUT_DECIMALS): number {
-  const scale = 10 ** digits;
-  // + 0 turns -0 into 0, which JSON would print as 0 anyway but CSV as "-0".
-  return Math.round(value * scale) / scale + 0;
+  return roundTo(value, digits);
 }
 
 export function bayesianAverage(sum: number, n: number, mean: number, m: number): number {
