@@ -19,7 +19,7 @@ export interface BundleTimings {
 
 export interface LoadedBundle {
   manifest: Manifest;
-  /** Every file of the version, manifest.json included, all verified. */
+  /** The files read (every listed one unless `only` chose), manifest.json included, all verified. */
   files: Map<string, Uint8Array>;
   version: string;
   /** The version prefix the files came from. */
@@ -34,10 +34,17 @@ export function bundleError(uri: string, message: string, cause?: unknown): Inte
   return new InternalError(`bundle ${uri}: ${message}`, { cause });
 }
 
-export async function loadBundle(
-  uri: string,
-  options: { storage?: Storage; store?: Store } = {},
-): Promise<LoadedBundle> {
+export interface LoadOptions {
+  storage?: Storage;
+  store?: Store;
+  /**
+   * The listed files to read and verify, chosen from the manifest (serving reads only what its runtime
+   * needs: src/model/build.ts filesForRuntime). Default: every file, as copying a bundle needs.
+   */
+  only?: (found: { manifest: Manifest; uri: string }) => readonly string[];
+}
+
+export async function loadBundle(uri: string, options: LoadOptions = {}): Promise<LoadedBundle> {
   const store = options.store ?? (options.storage ?? defaultStorage()).store(uri);
   const start = performance.now();
   const { prefix, manifestBytes, pointer } = await resolveVersion(store);
@@ -47,16 +54,15 @@ export async function loadBundle(
   if (pointer !== null && manifest.version !== pointer) {
     throw bundleError(versionUri, `latest names ${pointer} but its manifest.json says ${manifest.version}`);
   }
+  const names = options.only ? options.only({ manifest, uri: versionUri }) : Object.keys(manifest.files);
   const files = new Map<string, Uint8Array>(
-    await Promise.all(
-      Object.keys(manifest.files).map(async (name) => [name, await store.get(prefix + name)] as const),
-    ),
+    await Promise.all(names.map(async (name) => [name, await store.get(prefix + name)] as const)),
   );
-  files.set(MANIFEST_FILE, manifestBytes);
   const fetchMs = elapsed(start);
   const verifyStart = performance.now();
   try {
-    verifyFiles(manifest, files);
+    verifyFiles(manifest, files, names);
+    files.set(MANIFEST_FILE, manifestBytes);
   } catch (error) {
     throw bundleError(versionUri, messageOf(error), error);
   }

@@ -6,9 +6,18 @@ import { sha256Hex } from '../common/hash.ts';
 import { InternalError } from '../errors.ts';
 import type { Manifest } from './manifest.ts';
 
-/** Throws InternalError naming the first file that is missing, has the wrong size or the wrong sha256. */
-export function verifyFiles(manifest: Manifest, files: ReadonlyMap<string, Uint8Array>): void {
-  for (const [path, entry] of Object.entries(manifest.files)) {
+/**
+ * Throws InternalError naming the first of `names` (default: every listed file) that is not listed, is
+ * missing, has the wrong size or the wrong sha256.
+ */
+export function verifyFiles(
+  manifest: Manifest,
+  files: ReadonlyMap<string, Uint8Array>,
+  names: readonly string[] = Object.keys(manifest.files),
+): void {
+  for (const path of names) {
+    const entry = manifest.files[path];
+    if (!entry) throw new InternalError(`${path} is not listed in manifest.json`);
     const bytes = files.get(path);
     if (!bytes) throw new InternalError(`${path} is listed in manifest.json but was not read`);
     if (bytes.byteLength !== entry.bytes) {

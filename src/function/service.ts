@@ -7,7 +7,7 @@
 import type { Manifest } from '../bundle/manifest.ts';
 import { loadBundle } from '../bundle/read.ts';
 import { messageOf, UnavailableError } from '../errors.ts';
-import { buildScorer, preloadOnnxRuntime } from '../model/build.ts';
+import { buildScorer, filesForRuntime, preloadOnnxRuntime } from '../model/build.ts';
 import type { BackendPreference, RuntimePreference } from '../model/runtime.ts';
 import type { Scorer } from '../model/scorer.ts';
 import type { Storage } from '../storage/index.ts';
@@ -139,12 +139,16 @@ async function load(options: ModelServiceOptions): Promise<LoadedModel> {
   const start = performance.now();
   // ONNX Runtime's native library loads while the bundle downloads (unless tfjs is forced).
   if (options.runtime !== 'tfjs') preloadOnnxRuntime();
-  const bundle = await loadBundle(options.modelUri, options.storage ? { storage: options.storage } : {});
+  const preference = options.runtime ?? 'auto';
+  const bundle = await loadBundle(options.modelUri, {
+    ...(options.storage ? { storage: options.storage } : {}),
+    only: (found) => filesForRuntime(found, preference),
+  });
   const buildStart = performance.now();
   // ONNX Runtime for a bundle with model.onnx (RUNTIME=auto), else TensorFlow.js on its backend; the
   // other runtime's code is never imported.
   const scorer = await buildScorer(bundle, {
-    runtime: options.runtime ?? 'auto',
+    runtime: preference,
     backend: options.backend ?? 'auto',
     ...(options.selectBackend ? { selectBackend: options.selectBackend } : {}),
   });

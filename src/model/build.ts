@@ -31,7 +31,10 @@ export async function buildScorer(loaded: BundleParts, options: BuildOptions = {
 }
 
 /** Which runtime a bundle gets under a preference; throws when RUNTIME=onnx meets a bundle without a graph. */
-export function chooseRuntime(loaded: BundleParts, preference: RuntimePreference = 'auto'): 'onnx' | 'tfjs' {
+export function chooseRuntime(
+  loaded: Pick<BundleParts, 'manifest' | 'uri'>,
+  preference: RuntimePreference = 'auto',
+): 'onnx' | 'tfjs' {
   const graph = loaded.manifest.runtime?.onnx;
   if (preference === 'tfjs') return 'tfjs';
   if (graph) return 'onnx';
@@ -42,6 +45,20 @@ export function chooseRuntime(loaded: BundleParts, preference: RuntimePreference
     );
   }
   return 'tfjs';
+}
+
+/**
+ * The files a runtime reads, for loadBundle's `only`: ONNX Runtime needs the graph and the tokenizer, not
+ * the TensorFlow.js weights (half a bag bundle's bytes), so a cold start neither downloads nor hashes them.
+ */
+export function filesForRuntime(
+  loaded: Pick<BundleParts, 'manifest' | 'uri'>,
+  preference: RuntimePreference = 'auto',
+): string[] {
+  const { files, runtime } = loaded.manifest;
+  const onnx = runtime?.onnx?.file;
+  if (chooseRuntime(loaded, preference) === 'onnx' && onnx) return [onnx, TOKENIZER_FILE];
+  return Object.keys(files).filter((name) => name !== onnx);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { loadBundle } from '../bundle/read.ts';
 import { BadRequestError } from '../errors.ts';
 import { type BackendPreference, selectBackend } from '../model/backend.ts';
-import { buildScorer } from '../model/build.ts';
+import { buildScorer, filesForRuntime } from '../model/build.ts';
 import type { Scorer } from '../model/scorer.ts';
 import type { Storage } from '../storage/index.ts';
 import type { Review } from '../text/review.ts';
@@ -46,7 +46,10 @@ export async function loadScoreBatch(
   modelUri: string,
   options: { storage?: Storage; backend?: BackendPreference } = {},
 ): Promise<LoadedScoreBatch> {
-  const bundle = await loadBundle(modelUri, options.storage ? { storage: options.storage } : {});
+  const bundle = await loadBundle(modelUri, {
+    ...(options.storage ? { storage: options.storage } : {}),
+    only: (found) => filesForRuntime(found),
+  });
   // As the function does: ONNX Runtime when the bundle has a graph; TensorFlow.js (and a backend) only if not.
   const scorer = await buildScorer(bundle, { backend: options.backend ?? 'auto' });
   const runtime = scorer.runtime.name;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -87,6 +87,25 @@ describe('createModelService', () => {
         assert.ok(Math.abs((a?.[i]?.[k] ?? Number.NaN) - p) <= 1e-5, `text ${i} class ${k}`);
       }
     });
+  });
+
+  test('on ONNX Runtime only model.onnx and tokenizer.json are read and verified; tfjs reads its own files', async () => {
+    const uri = join(root, 'bad-weights');
+    await publishBundle(files, uri);
+    const weights = join(uri, 'v7', 'weights.bin');
+    const bytes = await readFile(weights);
+    bytes[0] = (bytes[0] ?? 0) ^ 0xff;
+    await writeFile(weights, bytes);
+    const { logs, options } = observed(uri, 'auto');
+    const onnx = await createModelService(options).get();
+    assert.equal(onnx.runtime, 'onnx');
+    const onnxBytes =
+      (files.get('model.onnx')?.byteLength ?? 0) + (files.get('tokenizer.json')?.byteLength ?? 0);
+    assert.equal(logs[0]?.extra.bytes, onnxBytes + (files.get('manifest.json')?.byteLength ?? 0));
+    await assert.rejects(
+      createModelService(observed(uri, 'tfjs').options).get(),
+      /weights\.bin: sha256 [0-9a-f]{64} does not match manifest\.json/,
+    );
   });
 
   test('a bundle without model.onnx is served with tfjs on auto, and refused on RUNTIME=onnx', async () => {
