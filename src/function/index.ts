@@ -1,15 +1,17 @@
 /**
  * The Lambda entry. Everything here runs once per execution environment (init): configuration, logger,
  * storage and model service are created outside the handler and shared by every request.
+ *
+ * Only what loading the default model needs is imported statically; the request side (middy, the JSON
+ * Schema validators, routes, the page) is imported after the model's download has started, so its
+ * evaluation overlaps the download instead of delaying it (esbuild splits it into its own chunk).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultStorage } from '../storage/index.ts';
 import { loadConfig } from './config.ts';
-import { createHandler } from './handler.ts';
 import { createLogger, plainLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createModelRegistry } from './models.ts';
-import { createRankingsReader } from './rankings.ts';
 
 /** Lambda allows init 10 s before restarting it; past this the load simply continues into the first request. */
 const INIT_WAIT_MS = 8000;
@@ -36,6 +38,10 @@ const initLoad = models
     (error: unknown) =>
       logger.error('model load during init failed; it is retried after a back-off', { error }),
   );
+const [{ createHandler }, { createRankingsReader }] = await Promise.all([
+  import('./handler.ts'),
+  import('./rankings.ts'),
+]);
 await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);
 
 const rankings = createRankingsReader({ uri: config.rankingsUri, storage: defaultStorage() });
