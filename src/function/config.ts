@@ -51,10 +51,10 @@ export const DEFAULT_MAX_REVIEW_CHARS = 10_000;
 export const DEFAULT_METRICS_NAMESPACE = 'ReviewSentiment';
 
 /**
- * The bundle folder beside the nearest package.json: the repo root when run from src/, /var/task in the
- * image (where the bundled index.mjs sits at the root itself), so both find models/review-sentiment.
+ * The folder of the nearest package.json: the repo root when run from src/, /var/task in the image (where
+ * the bundled index.mjs sits at the root itself), so both find models/ and runs/ beside it.
  */
-export const DEFAULT_MODEL_URI = join(packageRoot(import.meta.dirname), 'models', 'review-sentiment');
+const PACKAGE_ROOT = packageRoot(import.meta.dirname);
 
 function packageRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
@@ -63,8 +63,20 @@ function packageRoot(start: string): string {
   }
 }
 
+const bundled = (name: string): ModelEntry => ({ name, uri: join(PACKAGE_ROOT, 'models', name) });
+
+/**
+ * The bundles shipped in models/ (the image copies them too): what `npm start` serves when neither
+ * MODEL_URI nor MODELS is set, as if MODELS listed them. The first is the default model. The only list
+ * of them: a bundle added to models/ and here is served by the local server and offered by its page.
+ */
+export const BUNDLED_MODELS = [bundled('review-sentiment'), bundled('emotion')] as const;
+
+/** The default model's bundle when nothing is configured (the first bundled model). */
+export const DEFAULT_MODEL_URI = BUNDLED_MODELS[0].uri;
+
 /** `npm start` collects feedback here unless FEEDBACK_URI says otherwise (runs/ is not committed). */
-export const DEFAULT_FEEDBACK_URI = join(packageRoot(import.meta.dirname), 'runs', 'feedback');
+export const DEFAULT_FEEDBACK_URI = join(PACKAGE_ROOT, 'runs', 'feedback');
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -80,10 +92,9 @@ export function loadConfig(env: Env = process.env): Config {
   const maxReviews = positiveInt(env, 'MAX_REVIEWS', DEFAULT_MAX_REVIEWS);
   const maxReviewChars = positiveInt(env, 'MAX_REVIEW_CHARS', DEFAULT_MAX_REVIEW_CHARS);
   const { models, defaultModel } = resolveModelList({
-    MODELS: present(env, 'MODELS'),
-    MODEL_URI: present(env, 'MODELS') === undefined ? modelUri(env) : present(env, 'MODEL_URI'),
+    ...configuredModels(env),
     DEFAULT_MODEL: present(env, 'DEFAULT_MODEL'),
-    fallbackUri: DEFAULT_MODEL_URI,
+    fallback: BUNDLED_MODELS,
   });
   return {
     modelUri: models.find((m) => m.name === defaultModel)?.uri ?? DEFAULT_MODEL_URI,
@@ -106,7 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** `npm run rank -- --out runs/rankings` locally; in Lambda only what the template sets (unset: none). */
-export const DEFAULT_RANKINGS_URI = join(packageRoot(import.meta.dirname), 'runs', 'rankings');
+export const DEFAULT_RANKINGS_URI = join(PACKAGE_ROOT, 'runs', 'rankings');
 
 function rankingsUri(env: Env): string | null {
   const value = present(env, 'RANKINGS_URI');
@@ -129,15 +140,19 @@ function present(env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function modelUri(env: Env): string {
-  const value = present(env, 'MODEL_URI');
-  if (value !== undefined) return value;
-  if (present(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined) {
+/**
+ * MODELS or MODEL_URI as set. Outside Lambda neither is needed (the bundled models are served); in Lambda
+ * one must name the bundles: what a deployment serves is its template's choice, never a silent default.
+ */
+function configuredModels(env: Env): { MODELS: string | undefined; MODEL_URI: string | undefined } {
+  const models = { MODELS: present(env, 'MODELS'), MODEL_URI: present(env, 'MODEL_URI') };
+  const inLambda = present(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined;
+  if (inLambda && models.MODELS === undefined && models.MODEL_URI === undefined) {
     throw new BadRequestError(
       'MODEL_URI is not set; in Lambda it (or MODELS) must name the bundle (s3://bucket/prefix/)',
     );
   }
-  return DEFAULT_MODEL_URI;
+  return models;
 }
 
 /** CloudWatch's rule for custom namespaces: 1-255 of [A-Za-z0-9.-_/#:], and "AWS/" is reserved. */

@@ -1,8 +1,9 @@
 /**
  * Which bundles one function serves, and under which names: `MODELS` lists them
  * (`review-sentiment=s3://bucket/models/review-sentiment/,emotion=s3://bucket/models/emotion/`), `MODEL_URI`
- * is the one-model shorthand. The names appear in URLs (/models/{name}/predictions) and as a metrics
- * dimension, so they are restricted and checked at init; a bad list stops the function naming the variable.
+ * is the one-model shorthand, and with neither the caller's fallback list (the bundled models) is served.
+ * The names appear in URLs (/models/{name}/predictions) and as a metrics dimension, so they are
+ * restricted and checked at init; a bad list stops the function naming the variable.
  */
 import { BadRequestError } from '../errors.ts';
 
@@ -28,8 +29,8 @@ export interface ModelListInput {
   MODELS?: string | undefined;
   MODEL_URI?: string | undefined;
   DEFAULT_MODEL?: string | undefined;
-  /** Used when neither MODELS nor MODEL_URI is set (outside Lambda). */
-  fallbackUri: string;
+  /** Served as if MODELS listed them when neither MODELS nor MODEL_URI is set (outside Lambda). */
+  fallback: readonly ModelEntry[];
 }
 
 export function resolveModelList(input: ModelListInput): ModelList {
@@ -38,17 +39,23 @@ export function resolveModelList(input: ModelListInput): ModelList {
       'MODELS and MODEL_URI are both set; MODELS lists every model, the default included',
     );
   }
-  if (input.MODELS === undefined) {
-    const uri = input.MODEL_URI ?? input.fallbackUri;
+  if (input.MODEL_URI !== undefined) {
+    const uri = input.MODEL_URI;
     const name = input.DEFAULT_MODEL ?? nameFromUri(uri);
     if (input.DEFAULT_MODEL !== undefined) checkName(name, 'DEFAULT_MODEL');
     return { models: [{ name, uri }], defaultModel: name };
   }
-  const models = parseModels(input.MODELS);
-  const defaultModel = input.DEFAULT_MODEL ?? models[0]?.name ?? '';
+  return input.MODELS === undefined
+    ? withDefault([...input.fallback], input.DEFAULT_MODEL, 'the bundled models')
+    : withDefault(parseModels(input.MODELS), input.DEFAULT_MODEL, 'MODELS');
+}
+
+/** The first model is the default unless DEFAULT_MODEL names another of them. */
+function withDefault(models: ModelEntry[], named: string | undefined, source: string): ModelList {
+  const defaultModel = named ?? models[0]?.name ?? '';
   if (!models.some((m) => m.name === defaultModel)) {
     const names = models.map((m) => m.name).join(', ');
-    throw new BadRequestError(`DEFAULT_MODEL ${JSON.stringify(defaultModel)} is not in MODELS (${names})`);
+    throw new BadRequestError(`DEFAULT_MODEL ${JSON.stringify(defaultModel)} is not in ${source} (${names})`);
   }
   return { models, defaultModel };
 }

@@ -1,8 +1,9 @@
 /**
  * Local HTTP server (`npm start`): no Docker, no AWS. Each node:http request becomes a real-shaped API
  * Gateway HTTP API (payload 2.0) event for the same handler Lambda runs, and the handler's result is
- * written back the way API Gateway would. Serves the default bundle unless MODEL_URI says otherwise;
- * PORT and HOST override 127.0.0.1:3000; CORS_ALLOW_ORIGINS defaults to `*` here.
+ * written back the way API Gateway would. Serves the bundled models (BUNDLED_MODELS in
+ * src/function/config.ts) unless MODEL_URI or MODELS says otherwise; PORT and HOST override
+ * 127.0.0.1:3000; CORS_ALLOW_ORIGINS defaults to `*` here.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, maxHeaderSize, type ServerResponse } from 'node:http';
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
   const { handler } = await import('../function/index.ts');
   const server = await startServer({ port, host, handler });
   console.log(
-    `review-sentiment listening on ${server.url} (GET / to try it, POST /predictions, GET /health, GET /openapi.json)`,
+    `review-sentiment listening on ${server.url} (GET / to try it, GET /models, POST /predictions, GET /health, GET /openapi.json)`,
   );
   const stop = () => {
     server.close().then(() => process.exit(0));

@@ -54,7 +54,8 @@ const post = (
   body: string | Uint8Array,
   headers: Record<string, string> = { 'content-type': 'application/json' },
   url = server.url,
-) => fetch(`${url}/predictions`, { method: 'POST', body, headers });
+  path = '/predictions',
+) => fetch(`${url}${path}`, { method: 'POST', body, headers });
 
 describe('local server with the real handler', () => {
   test('the 4-review POST returns 4 predictions in input order', async () => {
@@ -362,11 +363,16 @@ describe('npm run invoke (src/local/invoke.ts)', () => {
   });
 });
 
-/** Starts `npm start`'s entry as a child and resolves its URL once it listens. */
+/**
+ * Starts `npm start`'s entry as a child and resolves its URL once it listens. Models come from `env` only,
+ * never from the shell running the tests.
+ */
 async function startEntry(env: Record<string, string>) {
+  const inherited = { ...process.env };
+  for (const name of ['MODEL_URI', 'MODELS', 'DEFAULT_MODEL']) delete inherited[name];
   const child: ChildProcess = spawn(process.execPath, ['src/local/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, TFJS_BACKEND: 'cpu', PORT: '0', LOG_LEVEL: 'SILENT', ...env },
+    env: { ...inherited, TFJS_BACKEND: 'cpu', PORT: '0', LOG_LEVEL: 'SILENT', ...env },
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const url = await new Promise<string>((resolve, reject) => {
@@ -390,6 +396,37 @@ describe('npm start (src/local/server.ts)', () => {
     await response.body?.cancel();
     const health = await fetch(`${url}/health`);
     assert.equal(((await health.json()) as { status: string }).status, 'ready');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  test('unconfigured, it serves both bundled models: the seeds go to review-sentiment, "I passed my exam!" to emotion (joy)', async () => {
+    const { child, exited, url } = await startEntry({});
+    const list = (await (await fetch(`${url}/models`)).json()) as {
+      default: string;
+      models: { name: string }[];
+    };
+    assert.equal(list.default, 'review-sentiment');
+    assert.deepEqual(
+      list.models.map((m) => m.name),
+      ['review-sentiment', 'emotion'],
+    );
+    const score = async (path: string, reviews: string[]) => {
+      const response = await post(JSON.stringify(reviews), { 'content-type': 'application/json' }, url, path);
+      assert.equal(response.status, 200, path);
+      return (await response.json()) as {
+        model: { name: string };
+        predictions: { rating: number | string; score: number | null }[];
+      };
+    };
+    const ratings = await score('/predictions', FOUR);
+    assert.equal(ratings.model.name, 'review-sentiment');
+    assert.equal(ratings.predictions.length, 4);
+    for (const p of ratings.predictions) assert.ok([1, 2, 3, 4, 5].includes(Number(p.rating)));
+    const emotion = await score('/models/emotion/predictions', ['I passed my exam!']);
+    assert.equal(emotion.model.name, 'emotion');
+    assert.equal(emotion.predictions[0]?.rating, 'joy');
+    assert.equal(emotion.predictions[0]?.score, null);
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BadRequestError } from '../../src/errors.ts';
 import {
+  BUNDLED_MODELS,
   DEFAULT_FEEDBACK_URI,
   DEFAULT_MODEL_URI,
   DEFAULT_RANKINGS_URI,
@@ -12,10 +13,14 @@ import {
 } from '../../src/function/config.ts';
 
 describe('loadConfig', () => {
-  test('defaults: the repo bundle folder, published limits, auto backend, INFO, no review text', () => {
+  test('defaults: the bundled models, published limits, auto backend, INFO, no review text', () => {
+    const models = join(import.meta.dirname, '..', '..', 'models');
     assert.deepEqual(loadConfig({}), {
       modelUri: DEFAULT_MODEL_URI,
-      models: [{ name: 'review-sentiment', uri: DEFAULT_MODEL_URI }],
+      models: [
+        { name: 'review-sentiment', uri: join(models, 'review-sentiment') },
+        { name: 'emotion', uri: join(models, 'emotion') },
+      ],
       defaultModel: 'review-sentiment',
       metricsNamespace: 'ReviewSentiment',
       feedbackUri: DEFAULT_FEEDBACK_URI,
@@ -28,10 +33,24 @@ describe('loadConfig', () => {
       rankingsUri: DEFAULT_RANKINGS_URI,
     });
     assert.equal(DEFAULT_RANKINGS_URI, join(import.meta.dirname, '..', '..', 'runs', 'rankings'));
-    assert.equal(DEFAULT_MODEL_URI, join(import.meta.dirname, '..', '..', 'models', 'review-sentiment'));
+    assert.equal(DEFAULT_MODEL_URI, join(models, 'review-sentiment'));
     assert.ok(
       existsSync(join(DEFAULT_MODEL_URI, '..', '..', 'package.json')),
       'resolved from the package root',
+    );
+    for (const { name, uri } of BUNDLED_MODELS) {
+      assert.ok(existsSync(join(uri, 'latest')), `${name}: a bundle root with a latest pointer in models/`);
+    }
+  });
+
+  test('unconfigured, DEFAULT_MODEL picks one of the bundled models, and only one of them', () => {
+    const emotion = loadConfig({ DEFAULT_MODEL: 'emotion' });
+    assert.equal(emotion.defaultModel, 'emotion');
+    assert.equal(emotion.modelUri, BUNDLED_MODELS[1].uri);
+    assert.deepEqual(emotion.models, loadConfig({}).models);
+    assert.throws(
+      () => loadConfig({ DEFAULT_MODEL: 'stars' }),
+      /^BadRequestError: DEFAULT_MODEL "stars" is not in the bundled models \(review-sentiment, emotion\)/,
     );
   });
 
@@ -170,11 +189,13 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ MODEL_URI: 's3://b/m/', DEFAULT_MODEL: 'stars' }).defaultModel, 'stars');
   });
 
-  test('in Lambda MODEL_URI is required', () => {
-    assert.throws(
-      () => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn' }),
-      /^BadRequestError: MODEL_URI is not set/,
-    );
+  test('in Lambda MODEL_URI (or MODELS) is required: the bundled models are no default there', () => {
+    for (const env of [{}, { DEFAULT_MODEL: 'emotion' }]) {
+      assert.throws(
+        () => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn', ...env }),
+        /^BadRequestError: MODEL_URI is not set/,
+      );
+    }
     assert.equal(
       loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn', MODEL_URI: 's3://b/p/' }).modelUri,
       's3://b/p/',
