@@ -64,3 +64,32 @@ test('refuses a bundle that already has a graph, and an existing version', async
     /this version already exists/,
   );
 });
+
+test('--quantize int8: a smaller graph, dequantised tfjs weights, both runtimes alike, metrics marked', async () => {
+  const result = await convertBundle({
+    from: root,
+    out: root,
+    backend: 'cpu',
+    quantize: 'int8',
+    setLatest: false,
+  });
+  assert.equal(result.published.version, 'v1-onnx-int8');
+  const [source, quantized] = await Promise.all([
+    loadBundle(join(root, 'v1-onnx')),
+    loadBundle(join(root, 'v1-onnx-int8')),
+  ]);
+  assert.ok(result.onnxBytes < (source.files.get('model.onnx')?.byteLength ?? 0));
+  assert.notDeepEqual(quantized.files.get('weights.bin'), source.files.get('weights.bin'));
+  assert.deepEqual(quantized.files.get('tokenizer.json'), source.files.get('tokenizer.json'));
+  assert.deepEqual(quantized.manifest.runtime?.onnx?.quantization, { kind: 'int8', layers: ['embedding'] });
+  assert.match(quantized.manifest.convertedFrom?.note ?? '', /metrics are the source model's/);
+  const [onnx, tfjs] = await Promise.all([
+    buildScorer(quantized),
+    buildScorer(quantized, { runtime: 'tfjs', backend: 'cpu' }),
+  ]);
+  const sequences = tfjs.encode(TINY_TEXTS);
+  const [a, b] = await Promise.all([onnx.probabilities(sequences), tfjs.probabilities(sequences)]);
+  sequences.forEach((_, i) => {
+    for (const [k, p] of (b[i] ?? []).entries()) assert.ok(Math.abs((a[i]?.[k] ?? Number.NaN) - p) <= 1e-5);
+  });
+});

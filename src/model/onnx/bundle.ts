@@ -6,6 +6,7 @@
 
 import type { OnnxRecord } from '../../bundle/manifest.ts';
 import type { WordTokenizer } from '../../text/tokenizer.ts';
+import type { Quantization, QuantizedTable } from '../quantize.ts';
 import type * as tf from '../tf.ts';
 import { exportToOnnx } from './export.ts';
 import {
@@ -39,6 +40,8 @@ export interface OnnxRuntimeRecord extends OnnxRecord {
   irVersion: number;
   inputs: Record<string, string>;
   outputs: Record<string, string>;
+  /** Present when embedding tables are stored as int8 codes with per-row scales. */
+  quantization?: { kind: Quantization; layers: string[] };
   check: { probes: number; seed: number; tolerance: number; maxDifference: number };
 }
 
@@ -51,6 +54,8 @@ export interface VerifiedOnnxOptions {
   tokenizer: WordTokenizer;
   maxLen: number;
   metadata?: Record<string, string>;
+  /** Embedding tables stored as int8 (../quantize.ts quantizeEmbeddings, already applied to the model). */
+  quantized?: ReadonlyMap<string, QuantizedTable>;
 }
 
 /** Exports and checks; throws OnnxExportError or OnnxMismatchError (naming the probe) instead of returning. */
@@ -58,7 +63,8 @@ export async function verifiedOnnx(
   model: tf.LayersModel,
   options: VerifiedOnnxOptions,
 ): Promise<VerifiedOnnx> {
-  const bytes = exportToOnnx(model, { metadata: options.metadata ?? {} });
+  const quantized = options.quantized ?? new Map<string, QuantizedTable>();
+  const bytes = exportToOnnx(model, { metadata: options.metadata ?? {}, quantized });
   const probes = probeSequences({
     count: PROBE_COUNT,
     numWords: options.tokenizer.numWords,
@@ -79,6 +85,7 @@ export async function verifiedOnnx(
         [ONNX_INPUT_LENGTHS]: 'int32 [batch]: real ids per row',
       },
       outputs: { [ONNX_OUTPUT]: 'float32 [batch, labels]: class probabilities' },
+      ...(quantized.size > 0 ? { quantization: { kind: 'int8', layers: [...quantized.keys()] } } : {}),
       check: {
         probes: report.rows,
         seed: PROBE_SEED,

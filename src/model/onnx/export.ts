@@ -7,6 +7,7 @@
  *
  * Layers are walked in order and converted by class name (./layers/index.ts); anything else is refused.
  */
+import type { QuantizedTable } from '../quantize.ts';
 import type * as tf from '../tf.ts';
 import { GraphBuilder, type Value } from './graph.ts';
 import { ONNX_INPUT_IDS, ONNX_INPUT_LENGTHS, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT } from './io.ts';
@@ -26,6 +27,8 @@ export { OnnxExportError } from './layers/index.ts';
 export interface OnnxExportOptions {
   /** Stored as model metadata (e.g. the bundle's name and version). */
   metadata?: Record<string, string>;
+  /** Embedding layers to store as int8, by layer name: quantizeEmbeddings' result (../quantize.ts). */
+  quantized?: ReadonlyMap<string, QuantizedTable>;
 }
 
 export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): Uint8Array {
@@ -43,7 +46,7 @@ export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions =
         `layer "${layer.name}" (${layer.getClassName()}) has no ONNX converter; supported: ${Object.keys(CONVERTERS).join(', ')}`,
       );
     }
-    value = convert(layer, value, { graph, lengths });
+    value = convert(layer, value, { graph, lengths, quantized: options.quantized ?? new Map() });
   }
   if (value.kind !== 'features') {
     throw new OnnxExportError(`the model must end with one feature vector per row, not ${value.kind}`);

@@ -72,11 +72,16 @@ export class GraphBuilder {
     return this.#initializer(stem, dims, DataType.INT32, Int32Array.from(values));
   }
 
+  /** int8 codes of a quantised table (../quantize.ts). */
+  int8Initializer(stem: string, dims: number[], data: Int8Array): string {
+    return this.#initializer(stem, dims, DataType.INT8, data);
+  }
+
   #initializer(
     stem: string,
     dims: number[],
     dataType: DataType,
-    data: Float32Array | BigInt64Array | Int32Array,
+    data: Float32Array | BigInt64Array | Int32Array | Int8Array,
   ): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) {

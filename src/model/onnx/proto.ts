@@ -6,7 +6,7 @@
 import protobuf from 'protobufjs';
 
 /** TensorProto.DataType values we use. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT8: 3, INT32: 6, INT64: 7 } as const;
 export type DataType = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values we use. */

@@ -1,4 +1,6 @@
 /** Checks and weight access shared by the layer converters. */
+
+import type { QuantizedTable } from '../../quantize.ts';
 import type * as tf from '../../tf.ts';
 import type { GraphBuilder, Value } from '../graph.ts';
 
@@ -6,6 +8,8 @@ export interface ConvertContext {
   graph: GraphBuilder;
   /** The int32 [batch] graph input: real steps per row (the rest of a row is padding). */
   lengths: string;
+  /** Embedding tables to store as int8, by layer name (../../quantize.ts). */
+  quantized: ReadonlyMap<string, QuantizedTable>;
 }
 
 /** Turns one layer into nodes on the incoming value; returns the value it produces. */

@@ -1,6 +1,11 @@
-/** Embedding → Gather of the time-major ids from the embedding matrix. */
+/**
+ * Embedding → Gather of the time-major ids from the embedding matrix; a quantised table (../../quantize.ts)
+ * gathers int8 codes and their rows' scales and multiplies them, so only the looked-up rows are widened.
+ */
+import { dequantize, type QuantizedTable } from '../../quantize.ts';
 import type * as tf from '../../tf.ts';
 import type { Value } from '../graph.ts';
+import { DataType } from '../proto.ts';
 import { type ConvertContext, describe, expectKind, OnnxExportError, weightArrays } from './common.ts';
 
 export function embedding(layer: tf.layers.Layer, input: Value, ctx: ConvertContext): Value {
@@ -17,8 +22,40 @@ export function embedding(layer: tf.layers.Layer, input: Value, ctx: ConvertCont
   const outputDim = Number(config.outputDim);
   const [matrix] = weightArrays(layer, [[inputDim, outputDim]]);
   if (!matrix) throw new OnnxExportError(`${describe(layer)} has no embedding matrix`);
-  const table = ctx.graph.floatInitializer(`${layer.name}/embeddings`, [inputDim, outputDim], matrix);
-  const name = ctx.graph.node('Gather', layer.name, [table, ids.name], { axis: 0 });
+  const table = ctx.quantized.get(layer.name);
+  const name = table
+    ? quantizedLookup(layer, table, matrix, ids.name, ctx)
+    : ctx.graph.node(
+        'Gather',
+        layer.name,
+        [ctx.graph.floatInitializer(`${layer.name}/embeddings`, [inputDim, outputDim], matrix), ids.name],
+        { axis: 0 },
+      );
   // The ids travel along: a pooling layer masks on them (id 0 = padding), as tfjs's maskZero does.
   return { kind: 'steps', name, size: outputDim, ids: ids.name };
+}
+
+/** codes[ids] (int8 → float) · scales[ids]: [seq, batch, dim], equal to the layer's dequantised matrix. */
+function quantizedLookup(
+  layer: tf.layers.Layer,
+  table: QuantizedTable,
+  matrix: Float32Array,
+  ids: string,
+  ctx: ConvertContext,
+): string {
+  const { graph } = ctx;
+  const dequantized = dequantize(table);
+  if (dequantized.length !== matrix.length || dequantized.some((v, i) => v !== matrix[i])) {
+    throw new OnnxExportError(`${describe(layer)}: its weights are not the quantised table's values`);
+  }
+  const codes = graph.int8Initializer(`${layer.name}/codes`, [table.rows, table.dim], table.codes);
+  const scales = graph.floatInitializer(`${layer.name}/scales`, [table.rows], table.scales);
+  const rows = graph.node('Cast', layer.name, [graph.node('Gather', layer.name, [codes, ids], { axis: 0 })], {
+    to: DataType.FLOAT,
+  });
+  const rowScales = graph.node('Unsqueeze', layer.name, [
+    graph.node('Gather', `${layer.name}/scale`, [scales, ids], { axis: 0 }),
+    graph.int64Initializer(`${layer.name}/scale_axis`, [2]),
+  ]);
+  return graph.node('Mul', layer.name, [rows, rowScales]);
 }
