@@ -158,3 +158,18 @@ test('manifest values reach the scorer unchanged', async () => {
   assert.equal(manifest.version, 'v9');
   assert.deepEqual(manifest.labelValues, [1, 2, 3, 4, 5]);
 });
+
+test('tokenizer.json is refused with a named reason: duplicate words, a bad numWords, too many words', () => {
+  const json = (patch: Partial<TokenizerJson>): TokenizerJson => ({
+    format: 'word-tokenizer/1',
+    normalizer: 'unicode-words-v1',
+    numWords: 10,
+    oovIndex: null,
+    words: ['good', 'bad'],
+    ...patch,
+  });
+  assert.equal(new WordTokenizer(json({})).encode('bad good', 5).join(), '2,1');
+  assert.throws(() => new WordTokenizer(json({ words: ['good', 'bad', 'good'] })), /words must be unique/);
+  assert.throws(() => new WordTokenizer(json({ numWords: 1 })), /numWords must be an integer >= 2/);
+  assert.throws(() => new WordTokenizer(json({ numWords: 2 })), /2 words exceed numWords 2/);
+});
