@@ -42,10 +42,10 @@ const [{ createHandler }, { createRankingsReader }] = await Promise.all([
   import('./handler.ts'),
   import('./rankings.ts'),
 ]);
-await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);
-
 const rankings = createRankingsReader({ uri: config.rankingsUri, storage: defaultStorage() });
 // A malformed FEEDBACK_URI fails here, at init, like every other bad setting.
 const feedback = config.feedbackUri === null ? null : defaultStorage().store(config.feedbackUri);
-
+// Built (its validator compiled) while the model may still be downloading.
 export const handler = createHandler({ models, config, logger, metrics, rankings, feedback });
+
+await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);

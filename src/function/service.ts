@@ -177,6 +177,8 @@ async function load(options: ModelServiceOptions): Promise<LoadedModel> {
       buildMs,
       warmUpMs,
       loadMs,
+      // When the load began, in ms since the process started: what a cold start spent before it.
+      startedAtMs: Math.round(start),
     },
   });
   return {
