@@ -1,25 +1,41 @@
-"""PyTorch peer for `npm run bench:serve`: the bundle's own model (embedding -> [bidirectional] LSTM ->
-dense softmax, the `lstm` architecture) rebuilt in PyTorch from its weights.bin/model.json with numpy,
-scoring the same encoded reviews. PyTorch's exact best for variable-length rows: one packed batch
-(pack_padded_sequence over the real lengths), which equals the masked computation.
+"""PyTorch peer for `npm run bench:serve`: the bundle's own model rebuilt in PyTorch from its
+weights.bin/model.json with numpy, scoring the same encoded reviews, each architecture with PyTorch's exact
+best for variable-length rows:
+  lstm  embedding -> [bidirectional] LSTM -> dense softmax: one packed batch (pack_padded_sequence over the
+        real lengths), which equals the masked computation.
+  bag   fastText: word ids + hashed word-pair ids -> mean of their embeddings -> dense softmax: one
+        nn.EmbeddingBag(mode="mean") call over the flat ids with per-row offsets (no padding at all), the
+        pair hashes computed with tensor ops from the same ids inside the timed region.
+
+The peer also tokenises: the bundle's normaliser (src/text/normalize.ts) restated in Python and its
+tokenizer.json, checked against the service's ids for every text it is given, so "from review text to
+probabilities" is measured on both sides, as is "from ids to probabilities" (the model alone).
 
 Protocol (JSON lines): argv[1] = the bundle version folder. Then on stdin:
-  {"op": "load", "name": k, "sequences": [[ids...], ...]}   -> {"ok": true}
-  {"op": "time", "name": k, "threads": n}                  -> {"ms": model time of one request}
+  {"op": "load", "name": k, "texts": [...], "sequences": [[ids...], ...]}
+        -> {"ok": true, "idMismatches": texts whose ids differ from the service's}
+  {"op": "time", "name": k, "threads": n}
+        -> {"ms": ids -> probabilities, "textMs": text -> ids -> probabilities, one request}
   {"op": "probabilities", "name": k}                       -> {"probabilities": [[...], ...]}
-Timing covers tensor construction from the id lists, packing, the forward pass and softmax: not the
-tokenizer, not the JSON round trip (both of which the service's own figure includes)."""
+Timing covers tokenising (textMs only), tensor construction, the forward pass and softmax; not the JSON
+round trip."""
+import itertools
 import json
 import os
 import platform
+import re
 import sys
 import time
+import unicodedata
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch_blas import loaded_blas  # the script's folder is on sys.path
+
+# src/model/architectures/layers.ts: BIGRAM_MULTIPLIER (float32-exact word-pair hash).
+BIGRAM_MULTIPLIER = 313
 
 bundle = sys.argv[1]
 with open(os.path.join(bundle, "model.json")) as f:
@@ -33,66 +49,128 @@ for group in model_json["weightsManifest"]:
         size = int(np.prod(spec["shape"])) if spec["shape"] else 1
         weights[spec["name"]] = raw[offset : offset + size].reshape(spec["shape"])
         offset += size
-
-topology = json.dumps(model_json["modelTopology"])
-for needed in ('"recurrent_activation": "sigmoid"', '"activation": "tanh"'):
-    if needed not in topology:
-        raise SystemExit(f"the peer reproduces sigmoid/tanh LSTMs only (missing {needed})")
-bidirectional = "bilstm/forward_lstm/kernel" in weights
-prefixes = ["bilstm/forward_lstm", "bilstm/backward_lstm"] if bidirectional else ["lstm"]
-if not bidirectional and "lstm/kernel" not in weights:
-    raise SystemExit("the peer reproduces the `lstm` architecture only (embedding -> LSTM -> dense)")
-embedding = weights["embedding/embeddings"]
-units = weights[f"{prefixes[0]}/recurrent_kernel"].shape[0]
+layers = {layer["class_name"]: layer["config"] for layer in model_json["modelTopology"]["config"]["layers"]}
+embedding = torch.from_numpy(weights["embedding/embeddings"].copy())
 
 
-class Peer(nn.Module):
+def linear_output():
+    out = nn.Linear(*weights["output/kernel"].shape)
+    out.weight.copy_(torch.from_numpy(weights["output/kernel"].T.copy()))
+    out.bias.copy_(torch.from_numpy(weights["output/bias"]))
+    return out
+
+
+class LstmPeer(nn.Module):
     def __init__(self):
         super().__init__()
-        self.embedding = nn.Embedding(*embedding.shape)
-        self.lstm = nn.LSTM(embedding.shape[1], units, batch_first=True, bidirectional=bidirectional)
-        self.out = nn.Linear(*weights["output/kernel"].shape)
+        topology = json.dumps(model_json["modelTopology"])
+        for needed in ('"recurrent_activation": "sigmoid"', '"activation": "tanh"'):
+            if needed not in topology:
+                raise SystemExit(f"the peer reproduces sigmoid/tanh LSTMs only (missing {needed})")
+        self.bidirectional = "bilstm/forward_lstm/kernel" in weights
+        prefixes = ["bilstm/forward_lstm", "bilstm/backward_lstm"] if self.bidirectional else ["lstm"]
+        if not self.bidirectional and "lstm/kernel" not in weights:
+            raise SystemExit("the peer reproduces the `lstm` architecture only (embedding -> LSTM -> dense)")
+        self.units = weights[f"{prefixes[0]}/recurrent_kernel"].shape[0]
+        self.embedding = nn.Embedding.from_pretrained(embedding)
+        self.lstm = nn.LSTM(embedding.shape[1], self.units, batch_first=True, bidirectional=self.bidirectional)
+        # Keras gate order (i, f, c, o) is PyTorch's (i, f, g, o); Keras has one bias per gate.
+        for suffix, prefix in zip(["", "_reverse"], prefixes):
+            for name, key in (("weight_ih", "kernel"), ("weight_hh", "recurrent_kernel")):
+                getattr(self.lstm, f"{name}_l0{suffix}").copy_(torch.from_numpy(weights[f"{prefix}/{key}"].T.copy()))
+            getattr(self.lstm, f"bias_ih_l0{suffix}").copy_(torch.from_numpy(weights[f"{prefix}/bias"]))
+            getattr(self.lstm, f"bias_hh_l0{suffix}").zero_()
+        self.out = linear_output()
+        self.info = {"arch": "lstm", "bidirectional": self.bidirectional, "units": self.units}
 
-    def forward(self, ids, lengths):
+    def forward(self, sequences):
+        # Ids post-padded; pack_padded_sequence reads only each row's real length.
+        lengths = torch.tensor([len(s) for s in sequences], dtype=torch.int64)
+        ids = torch.zeros(len(sequences), max(1, int(lengths.max())), dtype=torch.int64)
+        for row, s in enumerate(sequences):
+            if s:
+                ids[row, : len(s)] = torch.tensor(s, dtype=torch.int64)
         # Rows with no tokens keep the zero state (what tfjs and ONNX give): they never enter the LSTM.
-        features = torch.zeros(ids.shape[0], units * (2 if bidirectional else 1))
+        features = torch.zeros(ids.shape[0], self.units * (2 if self.bidirectional else 1))
         real = lengths > 0
         if bool(real.any()):
             packed = pack_padded_sequence(
                 self.embedding(ids[real]), lengths[real], batch_first=True, enforce_sorted=False
             )
             _, (h, _) = self.lstm(packed)
-            features[real] = torch.cat([h[-2], h[-1]], dim=1) if bidirectional else h[-1]
+            features[real] = torch.cat([h[-2], h[-1]], dim=1) if self.bidirectional else h[-1]
         return torch.softmax(self.out(features), dim=1)
 
 
-model = Peer().eval()
+class BagPeer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        ngrams = layers["NgramIds"]
+        if layers.get("MaskedPooling", {}).get("mode") != "mean":
+            raise SystemExit("the peer reproduces the `bag` architecture with mean pooling only")
+        self.num_words, self.buckets = ngrams["num_words"], ngrams["buckets"]
+        self.bag = nn.EmbeddingBag.from_pretrained(embedding, mode="mean")
+        self.out = linear_output()
+        self.info = {"arch": "bag", "numWords": self.num_words, "buckets": self.buckets}
+
+    def forward(self, sequences):
+        lengths = torch.tensor([len(s) for s in sequences], dtype=torch.int64)
+        words = torch.tensor(list(itertools.chain.from_iterable(sequences)), dtype=torch.int64)
+        row = torch.repeat_interleave(torch.arange(len(sequences)), lengths)
+        same_row = row[:-1] == row[1:]
+        pairs = (words[:-1] * BIGRAM_MULTIPLIER + words[1:]) % self.buckets + self.num_words
+        ids = torch.cat([words, pairs[same_row]])
+        order = torch.argsort(torch.cat([row, row[:-1][same_row]]), stable=True)
+        counts = lengths + (lengths - 1).clamp(min=0)
+        offsets = torch.cat([torch.zeros(1, dtype=torch.int64), counts.cumsum(0)[:-1]])
+        # An empty row is an empty bag: EmbeddingBag gives zeros, as the masked mean does.
+        return torch.softmax(self.out(self.bag(ids[order], offsets)), dim=1)
+
+
+PEERS = {"NgramIds": BagPeer, "LSTM": LstmPeer, "Bidirectional": LstmPeer}
+kind = next((k for k in PEERS if k in layers), None)
+if kind is None:
+    raise SystemExit(f"no PyTorch peer for layers {sorted(layers)} (peers: bag, lstm)")
 with torch.no_grad():
-    model.embedding.weight.copy_(torch.from_numpy(embedding))
-    # Keras gate order (i, f, c, o) is PyTorch's (i, f, g, o); Keras has one bias per gate.
-    for suffix, prefix in zip(["", "_reverse"], prefixes):
-        getattr(model.lstm, f"weight_ih_l0{suffix}").copy_(torch.from_numpy(weights[f"{prefix}/kernel"].T.copy()))
-        getattr(model.lstm, f"weight_hh_l0{suffix}").copy_(
-            torch.from_numpy(weights[f"{prefix}/recurrent_kernel"].T.copy())
-        )
-        getattr(model.lstm, f"bias_ih_l0{suffix}").copy_(torch.from_numpy(weights[f"{prefix}/bias"]))
-        getattr(model.lstm, f"bias_hh_l0{suffix}").zero_()
-    model.out.weight.copy_(torch.from_numpy(weights["output/kernel"].T.copy()))
-    model.out.bias.copy_(torch.from_numpy(weights["output/bias"]))
+    model = PEERS[kind]().eval()
+# ---- Tokenising: src/text/normalize.ts and src/text/tokenizer.ts in Python --------------------------------
+with open(os.path.join(bundle, "tokenizer.json")) as f:
+    tokenizer = json.load(f)
+ids_of = {w: i + (1 if tokenizer["oovIndex"] is None else 2) for i, w in enumerate(tokenizer["words"])}
+with open(os.path.join(bundle, "manifest.json")) as f:
+    max_len = json.load(f)["preprocessing"]["maxLen"]
+KERAS_DELETE = re.compile(r"[^a-zA-z0-9\s]")
+KERAS_FILTERS = re.compile(r'[!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~\t\n]')
+APOSTROPHES = re.compile("['\u2019\u02bc]")
+NON_WORD = re.compile(r"[\W_]+")  # str patterns: \w is a letter or digit of any script, or "_"
+
+
+def keras_original(text):
+    return [w for w in KERAS_FILTERS.sub(" ", KERAS_DELETE.sub("", text.lower())).split(" ") if w]
+
+
+def unicode_words(text):
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.category(c).startswith("M"))
+    return [w for w in NON_WORD.split(APOSTROPHES.sub("", folded.lower())) if w]
+
+
+NORMALIZERS = {"keras-original-v1": keras_original, "unicode-words-v1": unicode_words}
+normalize = NORMALIZERS[tokenizer["normalizer"]]
+oov = tokenizer["oovIndex"]
+
+
+def encode(text):
+    ids = [i for i in (ids_of.get(w, oov) for w in normalize(text)) if i is not None]
+    return ids[-max_len:]
+
 
 requests = {}
+texts = {}
 
 
 def run(sequences):
-    # Ids arrive post-padded; pack_padded_sequence reads only each row's real length.
-    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.int64)
-    width = max(1, int(lengths.max()))
-    ids = torch.zeros(len(sequences), width, dtype=torch.int64)
-    for row, s in enumerate(sequences):
-        if s:
-            ids[row, : len(s)] = torch.tensor(s, dtype=torch.int64)
     with torch.inference_mode():
-        return model(ids, lengths)
+        return model(sequences)
 
 
 print(
@@ -103,8 +181,7 @@ print(
             "framework": f"pytorch {torch.__version__}",
             "python": platform.python_version(),
             "numpy": np.__version__,
-            "bidirectional": bidirectional,
-            "units": units,
+            **model.info,
         }
     ),
     flush=True,
@@ -114,12 +191,18 @@ for line in sys.stdin:
     op = message["op"]
     if op == "load":
         requests[message["name"]] = message["sequences"]
-        reply = {"ok": True}
+        texts[message["name"]] = message.get("texts")
+        mismatches = sum(encode(t) != s for t, s in zip(message.get("texts") or [], message["sequences"]))
+        reply = {"ok": True, "idMismatches": mismatches}
     elif op == "time":
         torch.set_num_threads(message["threads"])
         started = time.perf_counter()
         run(requests[message["name"]])
-        reply = {"ms": (time.perf_counter() - started) * 1000}
+        ms = (time.perf_counter() - started) * 1000
+        # The same request from its texts: tokenised here, then the model, timed as one.
+        started = time.perf_counter()
+        run([encode(t) for t in texts[message["name"]] or []])
+        reply = {"ms": ms, "textMs": (time.perf_counter() - started) * 1000 if texts[message["name"]] else None}
     elif op == "probabilities":
         reply = {"probabilities": run(requests[message["name"]]).tolist()}
     else:
