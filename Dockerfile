@@ -39,7 +39,8 @@ RUN npm ci --omit=dev --omit=optional --omit=peer --ignore-scripts --no-audit --
  && npm cache clean --force
 
 COPY --from=builder /build/dist/ ./
-# The default bundle, so the image can also serve with MODEL_URI=/var/task/models/review-sentiment/.
+# The bundled models (review-sentiment, emotion), so the image can also serve from its own files:
+# MODEL_URI=/var/task/models/review-sentiment/ or MODELS=...=/var/task/models/<name>/.
 COPY models/ ./models/
 
 # Smoke test: the built handler on a real API Gateway event with the bundled model, on ONNX Runtime (the
