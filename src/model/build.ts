@@ -19,7 +19,7 @@ export interface BuildOptions {
   backend?: BackendPreference;
   /** TensorFlow.js only: selects the backend (default ./backend.ts's selectBackend). */
   selectBackend?: (preference: BackendPreference) => Promise<{ name: string }>;
-  /** ONNX Runtime only: intra-op threads (default: the CPUs this process may use). */
+  /** ONNX Runtime only: intra-op threads (default: the graph's record, else the CPUs this process may use). */
   threads?: number;
 }
 
@@ -84,7 +84,9 @@ async function buildRuntime(loaded: BundleParts, options: BuildOptions): Promise
     const { OnnxScorer } = await (onnxModule ?? import('./onnx/runtime.ts'));
     let runtime: ScoringRuntime;
     try {
-      runtime = await OnnxScorer.create(bytes, options.threads ? { intraOpNumThreads: options.threads } : {});
+      const threads =
+        options.threads ?? (loaded.manifest.runtime?.onnx?.intraOpThreads === 1 ? 1 : undefined);
+      runtime = await OnnxScorer.create(bytes, threads ? { intraOpNumThreads: threads } : {});
     } catch (error) {
       throw bundleError(loaded.uri, `${file} does not load in ONNX Runtime: ${messageOf(error)}`, error);
     }

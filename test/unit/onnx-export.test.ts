@@ -19,6 +19,7 @@ import {
 } from '../../src/model/architectures/layers.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { batchedProbabilities } from '../../src/model/batching.ts';
+import { verifiedOnnx } from '../../src/model/onnx/bundle.ts';
 import { exportToOnnx, OnnxExportError } from '../../src/model/onnx/export.ts';
 import { checkOnnxAgainstTfjs, OnnxMismatchError, probeSequences } from '../../src/model/onnx/probe.ts';
 import { chunks, OnnxScorer, padPost } from '../../src/model/onnx/runtime.ts';
@@ -152,6 +153,25 @@ describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
     const probes = [top(2), top(5), top(40), Int32Array.from([numWords - 1, 1, numWords - 2, 2])];
     await checkOnnxAgainstTfjs(model, exportToOnnx(model), probes, 1e-5);
     model.dispose();
+  });
+
+  test('the record asks for one intra-op thread for a bag, one per CPU for a recurrent graph', async () => {
+    const tokenizer = new WordTokenizer({
+      format: 'word-tokenizer/1',
+      normalizer: 'unicode-words-v1',
+      numWords: 30,
+      oovIndex: null,
+      words: ['good', 'bad'],
+    });
+    for (const [arch, expected] of [
+      ['bag', 1],
+      ['lstm', 'vcpus'],
+    ] as const) {
+      const model = createModel({ ...TINY, arch, buckets: arch === 'bag' ? 17 : 0 });
+      const { record } = await verifiedOnnx(model, { tokenizer, maxLen: 12 });
+      assert.equal(record.intraOpThreads, expected, arch);
+      model.dispose();
+    }
   });
 
   test('a wrong model is caught, naming the row, class and difference', async () => {

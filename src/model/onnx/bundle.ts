@@ -8,7 +8,7 @@ import type { OnnxRecord } from '../../bundle/manifest.ts';
 import type { WordTokenizer } from '../../text/tokenizer.ts';
 import type { Quantization, QuantizedTable } from '../quantize.ts';
 import type * as tf from '../tf.ts';
-import { exportToOnnx } from './export.ts';
+import { exportGraph } from './export.ts';
 import {
   ONNX_FILE,
   ONNX_INPUT_IDS,
@@ -40,6 +40,8 @@ export interface OnnxRuntimeRecord extends OnnxRecord {
   irVersion: number;
   inputs: Record<string, string>;
   outputs: Record<string, string>;
+  /** 'vcpus': one per CPU the function has (the default for records without it); 1: a single thread. */
+  intraOpThreads?: 'vcpus' | 1;
   /** Present when embedding tables are stored as int8 codes with per-row scales. */
   quantization?: { kind: Quantization; layers: string[] };
   check: { probes: number; seed: number; tolerance: number; maxDifference: number };
@@ -64,7 +66,7 @@ export async function verifiedOnnx(
   options: VerifiedOnnxOptions,
 ): Promise<VerifiedOnnx> {
   const quantized = options.quantized ?? new Map<string, QuantizedTable>();
-  const bytes = exportToOnnx(model, { metadata: options.metadata ?? {}, quantized });
+  const { bytes, opTypes } = exportGraph(model, { metadata: options.metadata ?? {}, quantized });
   const probes = probeSequences({
     count: PROBE_COUNT,
     numWords: options.tokenizer.numWords,
@@ -86,6 +88,10 @@ export async function verifiedOnnx(
       },
       outputs: { [ONNX_OUTPUT]: 'float32 [batch, labels]: class probabilities' },
       ...(quantized.size > 0 ? { quantization: { kind: 'int8', layers: [...quantized.keys()] } } : {}),
+      // Only recurrent graphs have ops big enough to split across threads. A bag's gathers and sums ran
+      // faster on 1 thread than on 2 at every request size (bench/serve.ts machine; a sleeping second
+      // thread costs a wake-up per op), so its graph asks for one.
+      intraOpThreads: opTypes.has('LSTM') ? 'vcpus' : 1,
       check: {
         probes: report.rows,
         seed: PROBE_SEED,

@@ -32,6 +32,14 @@ export interface OnnxExportOptions {
 }
 
 export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): Uint8Array {
+  return exportGraph(model, options).bytes;
+}
+
+/** The ONNX bytes and the operator types the graph uses (what the runtime record derives hints from). */
+export function exportGraph(
+  model: tf.LayersModel,
+  options: OnnxExportOptions = {},
+): { bytes: Uint8Array; opTypes: Set<string> } {
   const layers = chainOf(model);
   const graph = new GraphBuilder();
   const ids = graph.fresh(ONNX_INPUT_IDS);
@@ -68,7 +76,10 @@ export function exportToOnnx(model: tf.LayersModel, options: OnnxExportOptions =
     metadata: options.metadata ?? {},
   });
   // A plain Uint8Array view (protobufjs hands Node a Buffer), like every other bundle file's bytes.
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    opTypes: new Set(graph.nodes.map((n) => n.opType)),
+  };
 }
 
 /** The model's layers in order, refusing anything but one input flowing through a single chain. */

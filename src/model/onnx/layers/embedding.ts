@@ -1,6 +1,6 @@
 /**
- * Embedding → Gather of the time-major ids from the embedding matrix; a quantised table (../../quantize.ts)
- * gathers int8 codes and their rows' scales and multiplies them, so only the looked-up rows are widened.
+ * Embedding → Gather of the time-major ids from the embedding matrix, stored as float32 or, quantised
+ * (../../quantize.ts), as int8 codes with per-row scales.
  */
 import { dequantize, type QuantizedTable } from '../../quantize.ts';
 import type * as tf from '../../tf.ts';
@@ -35,7 +35,11 @@ export function embedding(layer: tf.layers.Layer, input: Value, ctx: ConvertCont
   return { kind: 'steps', name, size: outputDim, ids: ids.name };
 }
 
-/** codes[ids] (int8 → float) · scales[ids]: [seq, batch, dim], equal to the layer's dequantised matrix. */
+/**
+ * codes (int8 → float) · scales, then the Gather. Every input of the widening is an initializer, so ONNX
+ * Runtime folds it into one float32 table when the session is created: the file carries 1 byte per value,
+ * each request runs a single Gather as the float graph does.
+ */
 function quantizedLookup(
   layer: tf.layers.Layer,
   table: QuantizedTable,
@@ -49,13 +53,10 @@ function quantizedLookup(
     throw new OnnxExportError(`${describe(layer)}: its weights are not the quantised table's values`);
   }
   const codes = graph.int8Initializer(`${layer.name}/codes`, [table.rows, table.dim], table.codes);
-  const scales = graph.floatInitializer(`${layer.name}/scales`, [table.rows], table.scales);
-  const rows = graph.node('Cast', layer.name, [graph.node('Gather', layer.name, [codes, ids], { axis: 0 })], {
-    to: DataType.FLOAT,
-  });
-  const rowScales = graph.node('Unsqueeze', layer.name, [
-    graph.node('Gather', `${layer.name}/scale`, [scales, ids], { axis: 0 }),
-    graph.int64Initializer(`${layer.name}/scale_axis`, [2]),
+  const scales = graph.floatInitializer(`${layer.name}/scales`, [table.rows, 1], table.scales);
+  const widened = graph.node('Mul', `${layer.name}/dequantize`, [
+    graph.node('Cast', `${layer.name}/dequantize`, [codes], { to: DataType.FLOAT }),
+    scales,
   ]);
-  return graph.node('Mul', layer.name, [rows, rowScales]);
+  return graph.node('Gather', layer.name, [widened, ids], { axis: 0 });
 }
