@@ -264,7 +264,8 @@ async function loadFeedbackRows(
   });
 }
 
-async function loadData(config: TrainConfig, storage: Storage, log: Log) {
+/** The training CSV (and the test set) as a run reads them: --test-split-hash and --limit applied, labels sorted. */
+export async function loadData(config: TrainConfig, storage: Storage, log: Log) {
   const [trainSet, loadedTest] = await Promise.all([
     loadCsv(config.data, config, { storage }),
     config.test ? loadCsv(config.test, config, { storage }) : Promise.resolve(null),
