@@ -6,7 +6,13 @@
  * Float32Array rows (one per example, one value per class) and Int32Array class indexes.
  */
 
-import { argmax, type DecisionRule, decideClass, temperRow } from '../src/model/postprocess.ts';
+import {
+  argmax,
+  type Decision,
+  type DecisionRule,
+  decideClass,
+  temperRow,
+} from '../src/model/postprocess.ts';
 
 /** Bad arguments (shapes, ranges): a programming error, so a plain RangeError. */
 const CalibrationError = RangeError;
@@ -190,11 +196,12 @@ export function goldenSectionMinimum(
   return (lo + hi) / 2;
 }
 
-export type OrdinalRule = DecisionRule;
-
-/** The class to answer for each row under `rule` (src/model/postprocess.ts, as serving decides). */
-export function decide(probabilities: readonly Float32Array[], rule: OrdinalRule): Int32Array {
-  return Int32Array.from(probabilities, (row) => decideClass(row, rule));
+/** The class to answer for each row (src/model/postprocess.ts, as serving decides); a bare rule has no offsets. */
+export function decide(
+  probabilities: readonly Float32Array[],
+  decision: Decision | DecisionRule,
+): Int32Array {
+  return Int32Array.from(probabilities, (row) => decideClass(row, decision));
 }
 
 /** Mean |values[predicted] − values[true]|; values default to the class indexes (equally spaced labels). */
@@ -212,40 +219,283 @@ export function meanAbsoluteError(
   return total / labels.length;
 }
 
-export interface RuleChoice {
-  rule: OrdinalRule;
-  mae: Record<OrdinalRule, number>;
-  /** Standard error of the paired per-row difference |argmax error| − |median error|. */
-  standardError: number;
+export interface OffsetFit {
+  /** b_k per class, b_0 = 0. */
+  offsets: number[];
+  /** Macro-F1 of argmax_k(log p_k + b_k) on the rows fitted. */
+  macroF1: number;
+  /** Sweeps over the classes until none raised macro-F1. */
+  sweeps: number;
 }
 
+export interface OffsetOptions {
+  /** Offsets stay within ±bound (a class pushed to the bound is almost never, or almost always, answered). */
+  bound: number;
+  maxSweeps: number;
+}
+
+const OFFSET_DEFAULTS: OffsetOptions = Object.freeze({ bound: 4, maxSweeps: 20 });
+
 /**
- * Argmax is the accuracy- and F1-optimal answer; the median trades some of both for a lower expected
- * error in stars. So the median is chosen only when it lowers validation MAE by more than two standard
- * errors of the paired per-row difference: a gain within noise does not cost accuracy. Argmax on a tie.
+ * Per-class offsets b (b_0 = 0) maximising the macro-F1 of argmax_k(log p_k + b_k) on these rows, by
+ * exact coordinate ascent. With the other offsets fixed, row i answers k exactly when
+ * b_k > t_i = max_{j≠k}(log p_j + b_j) − log p_k, and its best other class otherwise: macro-F1 as a
+ * function of b_k only changes at the t_i, so one pass over them in order scores every interval. b_k
+ * moves to the middle of the best one (clipped to ±bound; of equally good ones, the nearest to its current
+ * value), only when that strictly raises macro-F1, so the sweeps over k = 1..K−1 end. Macro-F1 as
+ * training/evaluate.ts computes it: the mean F1 over classes that occur in the labels or the answers.
  */
-export function chooseOrdinalRule(
+export function fitOffsets(
   probabilities: readonly Float32Array[],
   labels: Int32Array,
-  values?: readonly number[],
-): RuleChoice {
+  options: Partial<OffsetOptions> = {},
+): OffsetFit {
   check(probabilities, labels);
-  const value = (k: number): number => (values ? (values[k] ?? Number.NaN) : k);
-  const argmaxes = decide(probabilities, 'argmax');
-  const medians = decide(probabilities, 'median');
-  const gains = Float64Array.from(labels, (y, i) => {
-    const truth = value(y);
-    return Math.abs(value(argmaxes[i] ?? 0) - truth) - Math.abs(value(medians[i] ?? 0) - truth);
-  });
-  const n = gains.length;
-  const mean = gains.reduce((sum, g) => sum + g, 0) / n;
-  const variance = n > 1 ? gains.reduce((sum, g) => sum + (g - mean) ** 2, 0) / (n - 1) : 0;
-  const standardError = Math.sqrt(variance / n);
-  const mae = {
-    argmax: meanAbsoluteError(argmaxes, labels, values),
-    median: meanAbsoluteError(medians, labels, values),
+  const o = { ...OFFSET_DEFAULTS, ...options };
+  const classes = probabilities[0]?.length ?? 0;
+  const n = labels.length;
+  const logp = probabilities.map((row) => Float64Array.from(row, (p) => Math.log(p)));
+  const support = new Float64Array(classes);
+  for (const y of labels) support[y] = (support[y] ?? 0) + 1;
+  const offsets = new Array<number>(classes).fill(0);
+  const answers = decide(probabilities, 'argmax');
+  let best = macroF1Of(answers, labels, classes);
+  const threshold = new Float64Array(n);
+  const other = new Int32Array(n);
+  let sweeps = 0;
+  for (let changed = true; changed && sweeps < o.maxSweeps; sweeps++) {
+    changed = false;
+    for (let k = 1; k < classes; k++) {
+      // Every row answers its best other class; then, in order of t_i, rows switch to k.
+      const tp = new Float64Array(classes);
+      const predicted = new Float64Array(classes);
+      for (let i = 0; i < n; i++) {
+        const row = logp[i] as Float64Array;
+        let c = -1;
+        let m = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < classes; j++) {
+          const v = (row[j] ?? 0) + (offsets[j] ?? 0);
+          if (j !== k && (c < 0 || v > m)) {
+            c = j;
+            m = v;
+          }
+        }
+        const t = m - (row[k] ?? 0);
+        threshold[i] = Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
+        other[i] = c;
+        predicted[c] = (predicted[c] ?? 0) + 1;
+        if (labels[i] === c) tp[c] = (tp[c] ?? 0) + 1;
+      }
+      const order = Array.from({ length: n }, (_, i) => i).sort(
+        (a, b) => (threshold[a] ?? 0) - (threshold[b] ?? 0),
+      );
+      const clip = (x: number): number => Math.min(o.bound, Math.max(-o.bound, x));
+      const current = offsets[k] ?? 0;
+      let pick: { f1: number; value: number } | null = null;
+      const consider = (lower: number, upper: number): void => {
+        const lo = clip(lower);
+        const hi = clip(upper);
+        if (!(hi > lo)) return;
+        const f1 = macroF1FromCounts(tp, predicted, support);
+        const middle = (lo + hi) / 2;
+        const rounded = Math.round(middle * 1e4) / 1e4 + 0;
+        const value = rounded > lo && rounded < hi ? rounded : middle;
+        const better = pick === null || f1 > pick.f1 + 1e-12;
+        const nearer =
+          pick !== null &&
+          Math.abs(f1 - pick.f1) <= 1e-12 &&
+          Math.abs(value - current) < Math.abs(pick.value - current);
+        if (better || nearer) pick = { f1, value };
+      };
+      let lower = Number.NEGATIVE_INFINITY;
+      let r = 0;
+      while (r < n) {
+        const t = threshold[order[r] ?? 0] ?? 0;
+        consider(lower, t);
+        if (t === Number.POSITIVE_INFINITY) break;
+        for (; r < n && threshold[order[r] ?? 0] === t; r++) {
+          const i = order[r] ?? 0;
+          const c = other[i] ?? 0;
+          predicted[c] = (predicted[c] ?? 0) - 1;
+          predicted[k] = (predicted[k] ?? 0) + 1;
+          if (labels[i] === c) tp[c] = (tp[c] ?? 0) - 1;
+          if (labels[i] === k) tp[k] = (tp[k] ?? 0) + 1;
+        }
+        lower = t;
+      }
+      if (r >= n) consider(lower, Number.POSITIVE_INFINITY);
+      const chosen = pick as { f1: number; value: number } | null;
+      if (chosen && chosen.f1 > best + 1e-12) {
+        offsets[k] = chosen.value;
+        best = chosen.f1;
+        changed = true;
+      }
+    }
+  }
+  // The fitted figure as the answers give it (the counts above track it; this is the definition).
+  return {
+    offsets,
+    macroF1: macroF1Of(decide(probabilities, { decision: 'offsets', offsets }), labels, classes),
+    sweeps,
   };
-  return { rule: mean > 2 * standardError && mean > 0 ? 'median' : 'argmax', mae, standardError };
+}
+
+function macroF1Of(answers: Int32Array, labels: Int32Array, classes: number): number {
+  const tp = new Float64Array(classes);
+  const predicted = new Float64Array(classes);
+  const support = new Float64Array(classes);
+  labels.forEach((y, i) => {
+    const a = answers[i] ?? 0;
+    support[y] = (support[y] ?? 0) + 1;
+    predicted[a] = (predicted[a] ?? 0) + 1;
+    if (a === y) tp[y] = (tp[y] ?? 0) + 1;
+  });
+  return macroF1FromCounts(tp, predicted, support);
+}
+
+function macroF1FromCounts(tp: Float64Array, predicted: Float64Array, support: Float64Array): number {
+  let total = 0;
+  let present = 0;
+  for (let k = 0; k < tp.length; k++) {
+    const denominator = (support[k] ?? 0) + (predicted[k] ?? 0);
+    if (denominator > 0) {
+      total += (2 * (tp[k] ?? 0)) / denominator;
+      present++;
+    }
+  }
+  return present > 0 ? total / present : 0;
+}
+
+/** Validation figures of one decision rule, as the choice saw them. */
+export interface DecisionCandidate {
+  decision: DecisionRule;
+  accuracy: number;
+  macroF1: number;
+  /** Null when the labels have no values. */
+  mae: number | null;
+  /** Mean paired per-row |error| − argmax's |error| (positive: worse than argmax), and its standard error. */
+  maeDifference: number | null;
+  maeDifferenceStandardError: number | null;
+  /** Its MAE is not worse than argmax's by more than two standard errors. */
+  eligible: boolean;
+  /** offsets: the figures are cross-fitted (each fold answered with offsets fitted on the other folds). */
+  crossFitted: boolean;
+  /** offsets: fitted on every row (what would ship), with their in-sample figures (optimistic). */
+  offsets?: number[];
+  inSample?: { accuracy: number; macroF1: number; mae: number | null };
+}
+
+export interface DecisionChoice {
+  decision: Decision;
+  candidates: DecisionCandidate[];
+  /** Folds of the offsets' cross-fitting (0 when there were too few groups to fit offsets). */
+  folds: number;
+}
+
+export interface DecisionOptions {
+  /** Rows that must share a fold (e.g. one review's views); default: each row its own. */
+  groups?: Int32Array;
+  folds: number;
+  offsets: Partial<OffsetOptions>;
+}
+
+export const DECISION_SELECTION =
+  'the highest validation macro-F1 (offsets cross-fitted) among the rules whose validation MAE is not worse than ' +
+  "argmax's by more than two standard errors of the paired per-row difference; argmax on a tie";
+
+/**
+ * Chooses how to answer on validation rows: argmax, the median (ordinal labels) and per-class offsets
+ * (fitOffsets) compete on macro-F1, which weighs rare ratings as much as common ones, while MAE guards
+ * the ordinal error: a rule whose MAE is worse than argmax's by more than two standard errors of the
+ * paired per-row difference is out (DECISION_SELECTION). Offsets are fitted on the rows they would be
+ * scored on, so their in-sample macro-F1 is optimistic by construction (argmax is one of the offsets
+ * tried); they are judged on cross-fitted answers instead: groups (all views of a review together) go to
+ * fold g mod `folds`, each fold answered by offsets fitted on the others. What ships are offsets fitted
+ * on all rows.
+ */
+export function chooseDecision(
+  probabilities: readonly Float32Array[],
+  labels: Int32Array,
+  values: readonly number[] | null,
+  options: Partial<DecisionOptions> = {},
+): DecisionChoice {
+  check(probabilities, labels);
+  const folds = options.folds ?? 5;
+  const groups = options.groups ?? Int32Array.from(labels, (_, i) => i);
+  if (groups.length !== labels.length)
+    throw new CalibrationError(`${groups.length} groups for ${labels.length} rows`);
+  const classes = probabilities[0]?.length ?? 0;
+  const argmaxes = decide(probabilities, 'argmax');
+  const errorOf = (answers: Int32Array, i: number): number =>
+    values ? Math.abs((values[answers[i] ?? 0] ?? Number.NaN) - (values[labels[i] ?? 0] ?? Number.NaN)) : 0;
+  const figures = (answers: Int32Array) => ({
+    accuracy: answers.reduce((n, a, i) => n + (a === labels[i] ? 1 : 0), 0) / labels.length,
+    macroF1: macroF1Of(answers, labels, classes),
+    mae: values ? meanAbsoluteError(answers, labels, values) : null,
+  });
+  const candidate = (
+    decision: DecisionRule,
+    answers: Int32Array,
+    crossFitted: boolean,
+  ): DecisionCandidate => {
+    const paired = values
+      ? pairedDifference(labels.length, (i) => errorOf(answers, i) - errorOf(argmaxes, i))
+      : null;
+    return {
+      decision,
+      ...figures(answers),
+      maeDifference: paired?.mean ?? null,
+      maeDifferenceStandardError: paired?.standardError ?? null,
+      eligible: paired === null || paired.mean <= 2 * paired.standardError,
+      crossFitted,
+    };
+  };
+  const candidates = [candidate('argmax', argmaxes, false)];
+  if (values) candidates.push(candidate('median', decide(probabilities, 'median'), false));
+  const distinct = new Set(groups).size;
+  const usedFolds = distinct >= folds && folds >= 2 ? folds : 0;
+  let offsets: number[] | null = null;
+  if (usedFolds > 0) {
+    const crossFitted = new Int32Array(labels.length);
+    for (let f = 0; f < usedFolds; f++) {
+      const held: number[] = [];
+      const kept: number[] = [];
+      groups.forEach((g, i) => {
+        (((g % usedFolds) + usedFolds) % usedFolds === f ? held : kept).push(i);
+      });
+      const fit = fitOffsets(
+        kept.map((i) => probabilities[i] as Float32Array),
+        Int32Array.from(kept, (i) => labels[i] ?? 0),
+        options.offsets,
+      );
+      for (const i of held)
+        crossFitted[i] = decideClass(probabilities[i] as Float32Array, {
+          decision: 'offsets',
+          offsets: fit.offsets,
+        });
+    }
+    offsets = fitOffsets(probabilities, labels, options.offsets).offsets;
+    candidates.push({
+      ...candidate('offsets', crossFitted, true),
+      offsets,
+      inSample: figures(decide(probabilities, { decision: 'offsets', offsets })),
+    });
+  }
+  let chosen = candidates[0] as DecisionCandidate;
+  for (const c of candidates) if (c.eligible && c.macroF1 > chosen.macroF1 + 1e-12) chosen = c;
+  const decision: Decision =
+    chosen.decision === 'offsets' && offsets
+      ? { decision: 'offsets', offsets }
+      : { decision: chosen.decision };
+  return { decision, candidates, folds: usedFolds };
+}
+
+/** Mean of per-row differences and the standard error of that mean. */
+function pairedDifference(n: number, difference: (i: number) => number) {
+  const d = Float64Array.from({ length: n }, (_, i) => difference(i));
+  const mean = d.reduce((sum, x) => sum + x, 0) / n;
+  const variance = n > 1 ? d.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, standardError: Math.sqrt(variance / n) };
 }
 
 function logSumExp(z: Float64Array): number {

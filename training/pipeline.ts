@@ -12,19 +12,18 @@ import { sha256Hex } from '../src/common/hash.ts';
 import { type Architecture, createModel, pickArchitecture } from '../src/model/architectures/index.ts';
 import { type BackendInfo, selectBackend } from '../src/model/backend.ts';
 import { batchedProbabilities } from '../src/model/batching.ts';
-import type { Postprocessing } from '../src/model/postprocess.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
 import { reviewText } from '../src/text/review.ts';
 import { WordTokenizer } from '../src/text/tokenizer.ts';
 import type { TrainConfig } from './args.ts';
 import {
-  assess,
-  type CalibrationReport,
-  fitPostprocessing,
+  assessViews,
   headline,
   VIEWS,
   type ViewMetrics,
   type ViewName,
+  type ViewScores,
+  type ViewsAssessment,
   viewsOf,
 } from './assess.ts';
 import { type BaselineFigures, compareBaselines } from './baselines/compare.ts';
@@ -265,7 +264,8 @@ async function loadFeedbackRows(
   });
 }
 
-async function loadData(config: TrainConfig, storage: Storage, log: Log) {
+/** The training CSV (and the test set) as a run reads them: --test-split-hash and --limit applied, labels sorted. */
+export async function loadData(config: TrainConfig, storage: Storage, log: Log) {
   const [trainSet, loadedTest] = await Promise.all([
     loadCsv(config.data, config, { storage }),
     config.test ? loadCsv(config.test, config, { storage }) : Promise.resolve(null),
@@ -300,19 +300,15 @@ async function loadData(config: TrainConfig, storage: Storage, log: Log) {
   return { train: trainSet, test: testSet };
 }
 
-interface RunAssessment {
-  postprocessing: Postprocessing;
-  calibration: CalibrationReport;
-  validation: Partial<Record<ViewName, ViewMetrics>>;
-  test: Partial<Record<ViewName, ViewMetrics>> | null;
+interface RunAssessment extends ViewsAssessment {
   baselines: BaselineFigures | null;
   /** The test metrics of the first view (title + text when the data has titles), or null without --test. */
   headlineTest: ViewMetrics | null;
 }
 
 /**
- * Validation in every view chooses the temperature and the decision rule; the test set only reports,
- * in every view, beside the linear baselines fitted on the same rows.
+ * Validation in every view fits the temperature and chooses the decision rule (assess.ts assessViews); the
+ * test set only reports, in every view, beside the linear baselines fitted on the same rows.
  */
 function assessRun(
   model: tf.LayersModel,
@@ -329,32 +325,16 @@ function assessRun(
 ): RunAssessment {
   const { config, labels, trainCounts } = run;
   const labelValues = ordinalValues(labels);
-  const raw = (rows: readonly Example[], view: ViewName) =>
-    encodeExamples(rows.map(VIEWS[view]), tokenizer, labels, config.maxLen);
-  const valViews = viewsOf(run.valRows);
-  const valEncoded = valViews.map((view) => raw(run.valRows, view));
-  const valProbs = valEncoded.map((e) => batchedProbabilities(model, e.sequences, null));
-  const calibration = fitPostprocessing(
-    valProbs.flat(),
-    Int32Array.from(valEncoded.flatMap((e) => Array.from(e.labels))),
-    labelValues,
-  );
-  const post: Postprocessing = { temperature: calibration.temperature, decision: calibration.decision };
-  log(`calibration: temperature ${post.temperature}, decision ${post.decision} (chosen on validation)`);
-  const measure = (rows: readonly Example[], views: ViewName[]) =>
+  const scores = (rows: readonly Example[], views: ViewName[]) =>
     Object.fromEntries(
       views.map((view) => {
-        const encoded = raw(rows, view);
-        const probs = batchedProbabilities(model, encoded.sequences, null);
-        const m = assess(probs, encoded.labels, labels, labelValues, trainCounts, post);
-        log(
-          `${view}: accuracy ${m.accuracy.toFixed(3)} macro-F1 ${m.macroF1.toFixed(3)} MAE ${m.mae?.toFixed(3)} ECE ${m.ece.toFixed(3)}`,
-        );
-        return [view, m];
+        const encoded = encodeExamples(rows.map(VIEWS[view]), tokenizer, labels, config.maxLen);
+        return [
+          view,
+          { probabilities: batchedProbabilities(model, encoded.sequences, null), labels: encoded.labels },
+        ];
       }),
-    ) as Partial<Record<ViewName, ViewMetrics>>;
-  log('validation:');
-  const validation = measure(run.valRows, valViews);
+    ) as Partial<Record<ViewName, ViewScores>>;
   const known = run.testSet?.examples.filter((e) => labels.includes(e.label)) ?? [];
   if (run.testSet && known.length < run.testSet.examples.length) {
     log(
@@ -362,20 +342,28 @@ function assessRun(
     );
   }
   const testViews = viewsOf(known);
-  if (run.testSet) log('test:');
-  const test = run.testSet ? measure(known, testViews) : null;
+  const { postprocessing, calibration, validation, test } = assessViews(
+    scores(run.valRows, viewsOf(run.valRows)),
+    run.testSet ? scores(known, testViews) : null,
+    { names: labels, values: labelValues, trainCounts },
+    log,
+  );
   const baselines =
     run.testSet && config.baselines.length > 0
       ? compareBaselines(
           config.baselines,
           run.fitRows,
-          { views: testViews, examples: known, labels: raw(known, 'title+text').labels },
+          {
+            views: testViews,
+            examples: known,
+            labels: encodeExamples(known, tokenizer, labels, config.maxLen).labels,
+          },
           { names: labels, values: labelValues, counts: trainCounts },
           log,
         )
       : null;
   const headlineTest = test ? (test[testViews[0] ?? 'text-only'] ?? null) : null;
-  return { postprocessing: post, calibration, validation, test, baselines, headlineTest };
+  return { postprocessing, calibration, validation, test, baselines, headlineTest };
 }
 
 function metricsRecord(a: RunAssessment) {

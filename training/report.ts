@@ -170,19 +170,42 @@ function viewsSection(a: NonNullable<ReportInput['assessment']>): string {
     }
   }
   const c = a.calibration;
-  const mae = c.maeByRule
-    ? `; validation MAE: most probable rating ${c.maeByRule.argmax.toFixed(3)}, median ${c.maeByRule.median.toFixed(3)} (the median is used only when it is lower by more than two standard errors of the paired difference, here ${(c.maeGainStandardError ?? 0).toFixed(4)})`
-    : '';
+  const offsets = c.offsets ? ` (offsets ${c.offsets.join(', ')} on the log-probabilities)` : '';
   return `<h2>Every input view</h2>
 <p class="note">title+text: the review as the data has it; text-only: the same rows without their title, as most API
 callers send them. Figures are after the post-processing serving applies: temperature ${esc(String(c.temperature))}
-(validation NLL ${c.nllBefore.toFixed(4)} → ${c.nllAfter.toFixed(4)}) and the ${esc(c.decision)} rating${esc(mae)}, both
+(validation NLL ${c.nllBefore.toFixed(4)} → ${c.nllAfter.toFixed(4)}) and the ${esc(c.decision)} rule${esc(offsets)}, both
 chosen on validation. ECE: expected calibration error, 10 bins.</p>
 <table>
 <tr><th></th><th class="num">Accuracy</th><th class="num">Macro-F1</th><th class="num">MAE</th><th class="num">Within one</th><th class="num">ECE</th></tr>
 ${rows.join('\n')}
 </table>
-${eceTable(a)}`;
+${eceTable(a)}
+${decisionTable(c)}`;
+}
+
+/** Each decision rule considered, with the validation figures it was chosen (or not) on. */
+function decisionTable(c: CalibrationReport): string {
+  if (!c.candidates?.length) return '';
+  const rows = c.candidates.map((d) => {
+    const name = `${d.decision}${d.crossFitted ? ` (cross-fitted, ${c.folds} folds)` : ''}${d.decision === c.decision ? ' — chosen' : ''}`;
+    const difference =
+      d.maeDifference === null
+        ? '<td class="num">—</td>'
+        : `<td class="num">${d.maeDifference >= 0 ? '+' : ''}${d.maeDifference.toFixed(4)} ± ${(2 * (d.maeDifferenceStandardError ?? 0)).toFixed(4)}</td>`;
+    return `<tr><td>${esc(name)}</td>${num(d.accuracy)}${num(d.macroF1)}${num(d.mae)}${difference}<td>${d.eligible ? 'yes' : 'no'}</td></tr>`;
+  });
+  const fitted = c.candidates.find((d) => d.offsets);
+  const offsetsNote =
+    fitted?.offsets && fitted.inSample
+      ? ` Offsets fitted on all validation rows: ${esc(fitted.offsets.join(', '))}; in-sample macro-F1 ${fitted.inSample.macroF1.toFixed(3)}
+(optimistic: the rows they were fitted on), which is why the cross-fitted figure is the one compared.`
+      : '';
+  return `<table>
+<tr><th>Decision rule (validation, all views)</th><th class="num">Accuracy</th><th class="num">Macro-F1</th><th class="num">MAE</th><th class="num">MAE vs argmax ± 2 SE</th><th>MAE within noise</th></tr>
+${rows.join('\n')}
+</table>
+<p class="note">Chosen: ${esc(c.selection)}.${offsetsNote}</p>`;
 }
 
 function eceTable(a: NonNullable<ReportInput['assessment']>): string {

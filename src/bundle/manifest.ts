@@ -86,7 +86,8 @@ export function parseManifest(value: unknown): Manifest {
   }
   validatePreprocessing(m.preprocessing, fail);
   if (typeof m.maskZero !== 'boolean') fail('maskZero must be a boolean');
-  if (m.postprocessing !== undefined) validatePostprocessing(m.postprocessing, m.labelValues !== null, fail);
+  if (m.postprocessing !== undefined)
+    validatePostprocessing(m.postprocessing, m.labels.length, m.labelValues !== null, fail);
   validateFiles(m.files, fail);
   const onnx = m.runtime?.onnx;
   if (onnx !== undefined) {
@@ -108,12 +109,26 @@ function validatePreprocessing(p: Preprocessing, fail: (why: string) => never): 
     fail('preprocessing.padding and truncating must be "pre"');
 }
 
-function validatePostprocessing(p: Postprocessing, ordinal: boolean, fail: (why: string) => never): void {
+function validatePostprocessing(
+  p: Postprocessing,
+  labels: number,
+  ordinal: boolean,
+  fail: (why: string) => never,
+): void {
   if (typeof p !== 'object' || p === null) fail('postprocessing must be an object');
   if (!(Number.isFinite(p.temperature) && p.temperature > 0)) fail('postprocessing.temperature must be > 0');
   if (!DECISION_RULES.includes(p.decision))
     fail(`postprocessing.decision must be one of ${DECISION_RULES.join(', ')}`);
   if (p.decision === 'median' && !ordinal) fail('postprocessing.decision "median" needs ordinal labels');
+  if (p.decision === 'offsets') {
+    if (!Array.isArray(p.offsets) || p.offsets.length !== labels)
+      fail(`postprocessing.offsets must list one number per label (${labels}) when decision is "offsets"`);
+    const bad = p.offsets.findIndex((b) => typeof b !== 'number' || !Number.isFinite(b));
+    if (bad >= 0)
+      fail(`postprocessing.offsets[${bad}] must be a finite number, got ${JSON.stringify(p.offsets[bad])}`);
+  } else if (p.offsets !== undefined) {
+    fail(`postprocessing.offsets is only read with decision "offsets", not ${JSON.stringify(p.decision)}`);
+  }
 }
 
 function validateFiles(files: Record<string, FileEntry>, fail: (why: string) => never): void {

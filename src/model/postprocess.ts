@@ -1,18 +1,35 @@
 /**
  * What turns a model's probabilities into the answer, shared by serving and training's evaluation so the
  * figures in a report are the figures the API gives: a temperature fitted on validation (calibration;
- * Guo et al., ICML 2017) and, for ordered labels, the decision rule (the most probable rating, or the
- * distribution's median, which minimises the expected absolute error in stars).
+ * Guo et al., ICML 2017) and the decision rule: the most probable label; for ordered labels the
+ * distribution's median, which minimises the expected absolute error in stars; or the most probable label
+ * after per-class offsets on the log-probabilities, fitted on validation to raise macro-F1 (argmax
+ * under-answers rare classes, which macro-F1 weighs as much as common ones).
  */
-
-export type DecisionRule = 'argmax' | 'median';
-export const DECISION_RULES: readonly DecisionRule[] = ['argmax', 'median'];
 
 export interface Postprocessing {
   /** softmax(log p / T): 1 leaves the probabilities as the model gave them. */
   temperature: number;
   decision: DecisionRule;
+  /**
+   * Decision `offsets` only: b_k, one per label, added to log p_k (after the temperature) before taking
+   * the most probable label. The first is 0 (only differences matter). Absent for the other rules.
+   */
+  offsets?: number[];
 }
+
+/** The part of the post-processing that picks the answer from (tempered) probabilities. */
+export type Decision = Pick<Postprocessing, 'decision' | 'offsets'>;
+
+/** Each rule: the class index to answer for one row of (tempered) probabilities. */
+const DECISIONS = {
+  argmax: (row: ArrayLike<number>) => argmax(row),
+  median: (row: ArrayLike<number>) => medianClass(row),
+  offsets: (row: ArrayLike<number>, decision: Decision) => offsetArgmax(row, decision.offsets ?? []),
+} satisfies Record<string, (row: ArrayLike<number>, decision: Decision) => number>;
+
+export type DecisionRule = keyof typeof DECISIONS;
+export const DECISION_RULES = Object.keys(DECISIONS) as readonly DecisionRule[];
 
 export const IDENTITY_POSTPROCESSING: Postprocessing = Object.freeze({ temperature: 1, decision: 'argmax' });
 
@@ -34,6 +51,23 @@ export function argmax(row: ArrayLike<number>): number {
 }
 
 /**
+ * argmax_k (log p_k + b_k): the first such class on a tie, class 0 when every p_k is 0 (as argmax). A
+ * probability of 0 is never answered. With every b_k equal this is argmax.
+ */
+export function offsetArgmax(row: ArrayLike<number>, offsets: readonly number[]): number {
+  let best = 0;
+  let bestValue = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < row.length; k++) {
+    const value = Math.log(row[k] ?? 0) + (offsets[k] ?? 0);
+    if (value > bestValue) {
+      best = k;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
+/**
  * The first class whose cumulative probability reaches half the row's mass: for ordered labels it
  * minimises the expected absolute error (45 % one star and 45 % five stars answers 3, not 1). When the
  * cumulative mass is exactly one half, the next class is as good; the lower one is returned.
@@ -49,6 +83,8 @@ export function medianClass(row: ArrayLike<number>): number {
   return row.length - 1;
 }
 
-export function decideClass(row: ArrayLike<number>, rule: DecisionRule): number {
-  return rule === 'median' ? medianClass(row) : argmax(row);
+/** The class to answer for one row of tempered probabilities; a bare rule name means no offsets. */
+export function decideClass(row: ArrayLike<number>, decision: Decision | DecisionRule): number {
+  const d = typeof decision === 'string' ? { decision } : decision;
+  return DECISIONS[d.decision](row, d);
 }

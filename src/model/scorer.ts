@@ -12,8 +12,9 @@ import type { ScoringRuntime } from './runtime.ts';
 
 export interface Prediction {
   /**
-   * The answer: the most probable label, or the distribution's median where the bundle chose that rule
-   * (manifest postprocessing); its number for ordinal labels (1-5), else its name.
+   * The answer under the bundle's decision rule (manifest postprocessing): the most probable label, the
+   * distribution's median, or the most probable after the fitted per-class offsets; its number for
+   * ordinal labels (1-5), else its name.
    */
   rating: number | string;
   /** Expected rating Σ p·k to 3 decimals, or null when labels are not ordinal. */
@@ -71,7 +72,7 @@ export class Scorer {
   #prediction(raw: ArrayLike<number>, tokens: number): Prediction {
     const { labels, labelValues } = this.manifest;
     const p = this.#tempered(raw);
-    const best = decideClass(p, (this.manifest.postprocessing ?? IDENTITY_POSTPROCESSING).decision);
+    const best = decideClass(p, this.manifest.postprocessing ?? IDENTITY_POSTPROCESSING);
     const probabilities: Record<string, number> = {};
     labels.forEach((label, k) => {
       probabilities[label] = round(p[k] ?? 0, 4);

@@ -142,17 +142,21 @@ describe('npm run train', () => {
     const metrics = manifest.metrics as {
       test: Record<string, { accuracy: number; ece: number }>;
       validation: Record<string, unknown>;
-      calibration: { temperature: number; decision: string };
+      calibration: {
+        temperature: number;
+        decision: string;
+        offsets?: number[];
+        candidates: { decision: string; macroF1: number }[];
+      };
       baselines: Record<string, Record<string, { macroF1: number }>>;
     };
     assert.equal(metrics.test['title+text']?.accuracy, result.metrics?.accuracy);
     assert.deepEqual(Object.keys(metrics.test), ['title+text', 'text-only']);
     assert.deepEqual(Object.keys(metrics.validation), ['title+text', 'text-only']);
     assert.ok((metrics.test['text-only']?.ece ?? -1) >= 0);
-    assert.deepEqual(manifest.postprocessing, {
-      temperature: metrics.calibration.temperature,
-      decision: metrics.calibration.decision,
-    });
+    const { temperature, decision, offsets } = metrics.calibration;
+    assert.deepEqual(manifest.postprocessing, { temperature, decision, ...(offsets ? { offsets } : {}) });
+    assert.ok(metrics.calibration.candidates.some((c) => c.decision === decision));
     assert.ok(metrics.calibration.temperature > 0);
     assert.deepEqual(Object.keys(metrics.baselines), ['words-2000', 'bigrams-200k']);
     assert.ok((metrics.baselines['bigrams-200k']?.['text-only']?.macroF1 ?? -1) >= 0);

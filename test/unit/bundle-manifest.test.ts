@@ -63,9 +63,47 @@ describe('manifest', () => {
         /runtime\.onnx\.file must name a file the manifest lists/,
       ],
       [() => 'nope', /not a JSON object/],
+      [
+        (m) => ({ ...m, postprocessing: { temperature: 1, decision: 'offsets' } }),
+        /postprocessing\.offsets must list one number per label \(5\)/,
+      ],
+      [
+        (m) => ({ ...m, postprocessing: { temperature: 1, decision: 'offsets', offsets: [0, 0.1, 0.2] } }),
+        /postprocessing\.offsets must list one number per label \(5\)/,
+      ],
+      [
+        (m) => ({
+          ...m,
+          postprocessing: { temperature: 1, decision: 'offsets', offsets: [0, 0.1, null, 0, 0] },
+        }),
+        /postprocessing\.offsets\[2\] must be a finite number, got null/,
+      ],
+      [
+        (m) => ({
+          ...m,
+          postprocessing: { temperature: 1, decision: 'offsets', offsets: [0, '0.1', 0, 0, 0] },
+        }),
+        /postprocessing\.offsets\[1\] must be a finite number/,
+      ],
+      [
+        (m) => ({ ...m, postprocessing: { temperature: 1, decision: 'argmax', offsets: [0, 0, 0, 0, 0] } }),
+        /postprocessing\.offsets is only read with decision "offsets", not "argmax"/,
+      ],
+      [(m) => ({ ...m, postprocessing: { temperature: 1, decision: 'mode' } }), /argmax, median, offsets/],
     ];
     for (const [mutate, message] of bad)
       assert.throws(() => parseManifest(mutate(structuredClone(manifest))), message);
+  });
+
+  test('parseManifest takes offsets with one finite number per label, and bundles without post-processing', async () => {
+    const { manifest } = await makeTinyBundle();
+    const offsets = { temperature: 0.96, decision: 'offsets', offsets: [0, 0.15, 0.12, -0.02, -0.2] };
+    assert.deepEqual(
+      parseManifest({ ...structuredClone(manifest), postprocessing: offsets }).postprocessing,
+      offsets,
+    );
+    const { postprocessing: _, ...old } = structuredClone(manifest);
+    assert.equal(parseManifest(old).postprocessing, undefined);
   });
 
   test('a model the graph cannot reproduce is refused, not published without its graph', async () => {

@@ -3,15 +3,17 @@ import { describe, test } from 'node:test';
 import { medianClass } from '../../src/model/postprocess.ts';
 import {
   applyTemperature,
-  chooseOrdinalRule,
+  chooseDecision,
   decide,
   expectedCalibrationError,
+  fitOffsets,
   fitTemperature,
   goldenSectionMinimum,
   reliabilityBins,
   softmaxWithTemperature,
   temperatureNll,
 } from '../../training/calibration.ts';
+import { evaluate } from '../../training/evaluate.ts';
 
 const close = (actual: number | undefined, expected: number, tolerance: number, what: string): void => {
   assert.ok(
@@ -158,34 +160,165 @@ describe('ordinal decision rules', () => {
     }
   });
 
-  test('chooseOrdinalRule picks the median only when it lowers MAE beyond noise', () => {
-    const bimodal = rows([
-      [0.45, 0, 0.1, 0, 0.45],
-      [0.4, 0.05, 0.1, 0.05, 0.4],
+  test('offsets shift the answer toward a class; equal offsets are argmax', () => {
+    const p = rows([
+      [0.5, 0.45, 0.05],
+      [0.6, 0.3, 0.1],
+      [0, 0.2, 0.8],
     ]);
-    const middle = Int32Array.from([2, 2]);
-    assert.deepEqual(chooseOrdinalRule(bimodal, middle), {
-      rule: 'median',
-      mae: { argmax: 2, median: 0 },
-      standardError: 0,
-    });
-    const ends = Int32Array.from([0, 0]);
-    assert.deepEqual(chooseOrdinalRule(bimodal, ends), {
-      rule: 'argmax',
-      mae: { argmax: 0, median: 2 },
-      standardError: 0,
-    });
-    // A small average gain with a large spread is noise: the median loses accuracy for nothing.
-    const noisy = rows([
-      [0.45, 0, 0.1, 0, 0.45],
-      [0.45, 0, 0.1, 0, 0.45],
-      [0.45, 0, 0.1, 0, 0.45],
+    assert.deepEqual(Array.from(decide(p, { decision: 'offsets', offsets: [0, 0, 0] })), [0, 0, 2]);
+    assert.deepEqual(Array.from(decide(p, { decision: 'offsets', offsets: [1, 1, 1] })), [0, 0, 2]);
+    // log(0.5 / 0.45) ≈ 0.105 < 0.3 < log(0.6 / 0.3) ≈ 0.693: only the first row moves to class 1
+    assert.deepEqual(Array.from(decide(p, { decision: 'offsets', offsets: [0, 0.3, 0] })), [1, 0, 2]);
+    // a probability of 0 is never answered, however large its offset
+    assert.deepEqual(Array.from(decide(p, { decision: 'offsets', offsets: [100, 0, 0] })), [0, 0, 2]);
+  });
+});
+
+/** A rare middle class argmax never answers, and ambiguous rows whose truth is split between two ends. */
+function rareMiddle(perClass: number): { p: Float32Array[]; y: Int32Array } {
+  const p: number[][] = [];
+  const y: number[] = [];
+  const add = (n: number, row: number[], label: number) => {
+    for (let i = 0; i < n; i++) {
+      p.push(row);
+      y.push(label);
+    }
+  };
+  add(perClass, [0.6, 0.3, 0.1], 0);
+  add(perClass, [0.5, 0.45, 0.05], 1); // class 1 is second everywhere it is true: argmax never answers it
+  add(perClass, [0.1, 0.2, 0.7], 2);
+  return { p: rows(p), y: Int32Array.from(y) };
+}
+
+describe('decision offsets', () => {
+  test('fitOffsets recovers a class argmax never answers: macro-F1 0.556 → 1', () => {
+    const { p, y } = rareMiddle(10);
+    const names = ['1', '2', '3'];
+    const before = evaluate(y, p, names, null);
+    close(before.macroF1, (20 / 30 + 0 + 1) / 3, 1e-9, 'argmax macro-F1');
+    const fit = fitOffsets(p, y);
+    assert.equal(fit.offsets[0], 0, 'b_0 stays 0');
+    const b1 = fit.offsets[1] ?? Number.NaN;
+    assert.ok(b1 > Math.log(0.5 / 0.45) && b1 < Math.log(0.6 / 0.3), `b_1 = ${b1} separates classes 0 and 1`);
+    const after = evaluate(
+      y,
+      p,
+      names,
+      null,
+      undefined,
+      decide(p, { decision: 'offsets', offsets: fit.offsets }),
+    );
+    assert.equal(after.macroF1, 1);
+    assert.equal(fit.macroF1, 1);
+  });
+
+  test('fitOffsets never does worse than argmax and reports the macro-F1 evaluate() gives', () => {
+    const next = uniform(5);
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 200;
+      const labels = Int32Array.from({ length: n }, () => Math.min(3, Math.floor(next() ** 2 * 4)));
+      const p = rows(
+        Array.from(labels, (y) => {
+          const raw = [0, 1, 2, 3].map((k) => next() + (k === y ? 0.6 : 0));
+          const total = raw.reduce((a, b) => a + b, 0);
+          return raw.map((v) => v / total);
+        }),
+      );
+      const names = ['a', 'b', 'c', 'd'];
+      const fit = fitOffsets(p, labels);
+      const argmaxF1 = evaluate(labels, p, names, null).macroF1;
+      const offsetF1 = evaluate(
+        labels,
+        p,
+        names,
+        null,
+        undefined,
+        decide(p, { decision: 'offsets', offsets: fit.offsets }),
+      ).macroF1;
+      assert.ok(offsetF1 >= argmaxF1 - 1e-12, `trial ${trial}: ${offsetF1} < ${argmaxF1}`);
+      close(fit.macroF1, offsetF1, 1e-12, `trial ${trial}: reported macro-F1`);
+      assert.ok(fit.offsets.every((b) => Math.abs(b) <= 4));
+    }
+  });
+
+  test('with two classes the one offset is the best threshold: no grid value does better', () => {
+    const next = uniform(9);
+    const n = 300;
+    const labels = Int32Array.from({ length: n }, () => (next() < 0.2 ? 1 : 0));
+    const p = rows(
+      Array.from(labels, (y) => {
+        const q = Math.min(0.99, Math.max(0.01, next() * 0.7 + (y === 1 ? 0.25 : 0)));
+        return [1 - q, q];
+      }),
+    );
+    const fit = fitOffsets(p, labels);
+    let bestOnGrid = 0;
+    for (let b = -4; b <= 4; b += 0.001) {
+      const answers = decide(p, { decision: 'offsets', offsets: [0, b] });
+      bestOnGrid = Math.max(bestOnGrid, evaluate(labels, p, ['0', '1'], null, undefined, answers).macroF1);
+    }
+    assert.ok(fit.macroF1 >= bestOnGrid - 1e-12, `${fit.macroF1} < grid ${bestOnGrid}`);
+  });
+
+  test('chooseDecision takes offsets that raise macro-F1 without costing MAE, judged cross-fitted', () => {
+    const { p, y } = rareMiddle(50);
+    const choice = chooseDecision(p, y, [1, 2, 3]);
+    assert.equal(choice.decision.decision, 'offsets');
+    assert.equal(choice.decision.offsets?.length, 3);
+    assert.equal(choice.folds, 5);
+    const offsets = choice.candidates.find((c) => c.decision === 'offsets');
+    assert.ok(offsets?.crossFitted && offsets.eligible);
+    assert.equal(offsets.macroF1, 1, 'every fold holds the same structure');
+    assert.deepEqual(
+      choice.candidates.map((c) => c.decision),
+      ['argmax', 'median', 'offsets'],
+    );
+  });
+
+  test('chooseDecision keeps argmax on a tie and refuses offsets whose MAE is worse beyond noise', () => {
+    const perfect = rows([
+      [0.8, 0.1, 0.1],
+      [0.1, 0.8, 0.1],
+      [0.1, 0.1, 0.8],
+      [0.7, 0.2, 0.1],
+      [0.2, 0.7, 0.1],
+      [0.1, 0.2, 0.7],
     ]);
-    const mixed = chooseOrdinalRule(noisy, Int32Array.from([2, 0, 2]));
-    assert.ok(mixed.mae.median < mixed.mae.argmax, 'the median has the lower MAE here');
-    assert.equal(mixed.rule, 'argmax', 'but not by two standard errors');
-    // label values scale the error (e.g. stars 1..5 → same as indexes; 0, 10, … → ten times)
-    const tens = chooseOrdinalRule(bimodal, middle, [0, 10, 20, 30, 40]);
-    assert.deepEqual(tens.mae, { argmax: 20, median: 0 });
+    assert.deepEqual(chooseDecision(perfect, Int32Array.from([0, 1, 2, 0, 1, 2]), [1, 2, 3]).decision, {
+      decision: 'argmax',
+    });
+    // Ambiguous rows, 80 true 1-star and 40 true 3-star: answering 3 for them raises macro-F1
+    // (0.590 → 0.750) but doubles their error in stars.
+    const p: Float32Array[] = [];
+    const y: number[] = [];
+    const add = (n: number, row: number[], label: number) => {
+      for (let i = 0; i < n; i++) {
+        p.push(Float32Array.from(row));
+        y.push(label);
+      }
+    };
+    add(120, [0.9, 0.05, 0.05], 0);
+    add(80, [0.5, 0.05, 0.45], 0);
+    add(40, [0.5, 0.05, 0.45], 2);
+    add(200, [0.05, 0.9, 0.05], 1);
+    const labels = Int32Array.from(y);
+    const ordinal = chooseDecision(p, labels, [1, 2, 3]);
+    const offsets = ordinal.candidates.find((c) => c.decision === 'offsets');
+    const argmaxes = ordinal.candidates.find((c) => c.decision === 'argmax');
+    assert.ok(offsets && argmaxes && offsets.macroF1 > argmaxes.macroF1 + 0.1);
+    assert.ok((offsets.maeDifference ?? 0) > 2 * (offsets.maeDifferenceStandardError ?? 1));
+    assert.equal(offsets.eligible, false);
+    assert.equal(ordinal.decision.decision, 'argmax');
+    // Without label values there is no MAE to guard: macro-F1 decides.
+    assert.equal(chooseDecision(p, labels, null).decision.decision, 'offsets');
+  });
+
+  test('chooseDecision skips offsets with fewer groups than folds and checks the groups', () => {
+    const { p, y } = rareMiddle(1);
+    const choice = chooseDecision(p, y, [1, 2, 3]);
+    assert.equal(choice.folds, 0);
+    assert.ok(choice.candidates.every((c) => c.decision !== 'offsets'));
+    assert.throws(() => chooseDecision(p, y, null, { groups: Int32Array.of(0) }), /1 groups for 3 rows/);
   });
 });

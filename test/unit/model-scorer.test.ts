@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { Manifest } from '../../src/bundle/manifest.ts';
+import { type Manifest, parseManifest } from '../../src/bundle/manifest.ts';
 import { modelFromFiles } from '../../src/bundle/serialize.ts';
 import { createModel } from '../../src/model/architectures/index.ts';
 import { lengthBatches } from '../../src/model/batching.ts';
+import { argmax, offsetArgmax, type Postprocessing, temperRow } from '../../src/model/postprocess.ts';
 import { Scorer } from '../../src/model/scorer.ts';
 import { TfjsRuntime } from '../../src/model/tfjs-runtime.ts';
 import { padPre, type TokenizerJson, WordTokenizer } from '../../src/text/tokenizer.ts';
@@ -98,6 +99,48 @@ describe('Scorer', () => {
       assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-3);
     }
     assert.equal(predictions[1]?.tokens, 5);
+  });
+
+  test('the rating follows the manifest decision: offsets on the tempered log-probabilities', async () => {
+    const base = await tinyScorer();
+    const texts = [...TINY_TEXTS, 'poor poor poor book', '???'];
+    const raw = await base.probabilities(base.encode(texts));
+    const withPost = (postprocessing: Postprocessing) =>
+      new Scorer(base.runtime, base.tokenizer, parseManifest({ ...base.manifest, postprocessing }));
+    const argmaxes = raw.map((row) => argmax(temperRow(row, 0.7)) + 1);
+    // Zero offsets answer as argmax does.
+    const zero = await withPost({ temperature: 0.7, decision: 'offsets', offsets: [0, 0, 0, 0, 0] }).predict(
+      texts,
+    );
+    assert.deepEqual(
+      zero.map((p) => p.rating),
+      argmaxes,
+    );
+    assert.ok(
+      argmaxes.some((r) => r !== 3),
+      'the tiny model answers something else than 3 somewhere',
+    );
+    // A large offset on 3 stars makes every answer 3; the probabilities and score do not change.
+    const pushed = await withPost({
+      temperature: 0.7,
+      decision: 'offsets',
+      offsets: [0, 0, 30, 0, 0],
+    }).predict(texts);
+    assert.deepEqual(
+      pushed.map((p) => p.rating),
+      texts.map(() => 3),
+    );
+    assert.deepEqual(
+      pushed.map((p) => [p.probabilities, p.score]),
+      zero.map((p) => [p.probabilities, p.score]),
+    );
+    // In general: argmax_k(log p_k + b_k) of the tempered row.
+    const offsets = [0, 0.4, 0.2, -0.1, -0.3];
+    const fitted = await withPost({ temperature: 0.7, decision: 'offsets', offsets }).predict(texts);
+    assert.deepEqual(
+      fitted.map((p) => p.rating),
+      raw.map((row) => offsetArgmax(temperRow(row, 0.7), offsets) + 1),
+    );
   });
 
   test('non-ordinal labels give the label name and no expected score', async () => {

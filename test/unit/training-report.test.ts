@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { assessViews } from '../../training/assess.ts';
 import type { BadRow } from '../../training/data.ts';
 import { evaluate, type Metrics } from '../../training/evaluate.ts';
 import { BAD_ROWS_SHOWN, type EpochRecord, type ReportInput, renderReport } from '../../training/report.ts';
@@ -181,4 +182,28 @@ test('shows the validation split beside the test metrics when given', () => {
   const html = renderReport({ ...sample, validation: sample.metrics });
   assert.match(html, /This model on the validation split \(\d+ rows\)/);
   assert.doesNotMatch(renderReport(sample), /validation split \(/);
+});
+
+test('says which decision rule was chosen, how, and the validation figures of each candidate', () => {
+  // Class 2 is second wherever it is true: argmax never answers it, offsets do.
+  const rows = [
+    ...Array.from({ length: 40 }, () => [0.6, 0.3, 0.1]),
+    ...Array.from({ length: 40 }, () => [0.5, 0.45, 0.05]),
+    ...Array.from({ length: 40 }, () => [0.1, 0.2, 0.7]),
+  ].map((r) => Float32Array.from(r));
+  const labels = Int32Array.from(rows, (_, i) => Math.floor(i / 40));
+  const view = { probabilities: rows, labels };
+  const assessment = assessViews(
+    { 'title+text': view, 'text-only': view },
+    { 'title+text': view },
+    { names: ['1', '2', '3'], values: [1, 2, 3] },
+  );
+  assert.equal(assessment.postprocessing.decision, 'offsets');
+  assert.equal(assessment.validation['text-only']?.macroF1, 1);
+  const html = renderReport(input({ assessment: { ...assessment, baselines: null } }));
+  assert.match(html, /the offsets rule \(offsets 0, /);
+  assert.match(html, /<td>offsets \(cross-fitted, 5 folds\) — chosen<\/td>/);
+  assert.match(html, /<td>argmax<\/td><td class="num">0\.667<\/td><td class="num">0\.556<\/td>/);
+  assert.match(html, /Chosen: the highest validation macro-F1/);
+  assert.match(html, /in-sample macro-F1 1\.000/);
 });

@@ -131,7 +131,8 @@ function responseSchemas() {
       required: ['rating', 'score', 'probabilities', 'tokens'],
       properties: {
         rating: {
-          description: 'The most probable label: 1-5 for the rating model, the label name for other bundles.',
+          description:
+            "The answer under the bundle's decision rule (the most probable label, the distribution's median, or the most probable after per-class offsets fitted on validation): 1-5 for the rating model, the label name for other bundles.",
           type: ['integer', 'string'],
         },
         score: {
