@@ -14,10 +14,10 @@ probabilities" is measured on both sides, as is "from ids to probabilities" (the
 Protocol (JSON lines): argv[1] = the bundle version folder. Then on stdin:
   {"op": "load", "name": k, "texts": [...], "sequences": [[ids...], ...]}
         -> {"ok": true, "idMismatches": texts whose ids differ from the service's}
-  {"op": "time", "name": k, "threads": n}
-        -> {"ms": ids -> probabilities, "textMs": text -> ids -> probabilities, one request}
+  {"op": "time", "name": k, "threads": n, "from": "ids" | "text"}
+        -> {"ms": one request, from ids (the model alone) or from its texts (tokenising + the model)}
   {"op": "probabilities", "name": k}                       -> {"probabilities": [[...], ...]}
-Timing covers tokenising (textMs only), tensor construction, the forward pass and softmax; not the JSON
+Timing covers tokenising (from text only), tensor construction, the forward pass and softmax; not the JSON
 round trip."""
 import itertools
 import json
@@ -196,13 +196,13 @@ for line in sys.stdin:
         reply = {"ok": True, "idMismatches": mismatches}
     elif op == "time":
         torch.set_num_threads(message["threads"])
+        from_text = message.get("from") == "text"
         started = time.perf_counter()
-        run(requests[message["name"]])
-        ms = (time.perf_counter() - started) * 1000
-        # The same request from its texts: tokenised here, then the model, timed as one.
-        started = time.perf_counter()
-        run([encode(t) for t in texts[message["name"]] or []])
-        reply = {"ms": ms, "textMs": (time.perf_counter() - started) * 1000 if texts[message["name"]] else None}
+        if from_text:
+            run([encode(t) for t in texts[message["name"]]])
+        else:
+            run(requests[message["name"]])
+        reply = {"ms": (time.perf_counter() - started) * 1000}
     elif op == "probabilities":
         reply = {"probabilities": run(requests[message["name"]]).tolist()}
     else:

@@ -12,7 +12,7 @@
  * per-row scales (src/model/quantize.ts) in model.onnx, the tfjs files are rewritten with the dequantised
  * values (so both runtimes still answer alike), and the manifest's figures stay those of the source model:
  * measure the new version through the API (`npm run eval:api`). It does not combine with a refit (which
- * would fit the unquantised model): quantise the refitted version.
+ * would fit the unquantised model): quantise first, then refit the quantised version.
  * Exits 0 on success, 2 on a usage error, 1 on any other failure.
  */
 import { parseArgs } from 'node:util';
@@ -82,7 +82,7 @@ export async function convertBundle(options: ConvertOptions): Promise<ConvertRes
   const { manifest } = source;
   if (options.quantize && options.refit) {
     throw new BadRequestError(
-      '--quantize and --refit-postprocessing do not combine: refit, then quantise the result',
+      '--quantize and --refit-postprocessing do not combine: quantise, then refit the quantised version (the post-processing is fitted on the model that is served)',
     );
   }
   const addGraph = !manifest.runtime?.onnx || options.quantize !== undefined;
