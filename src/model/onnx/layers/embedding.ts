@@ -38,7 +38,10 @@ export function embedding(layer: tf.layers.Layer, input: Value, ctx: ConvertCont
 /**
  * codes (int8 → float) · scales, then the Gather. Every input of the widening is an initializer, so ONNX
  * Runtime folds it into one float32 table when the session is created: the file carries 1 byte per value,
- * each request runs a single Gather as the float graph does.
+ * each request runs a single Gather as the float graph does. Measured on the default bag (1 thread,
+ * interleaved): folding costs ~70 ms once per session (75 vs 4 ms to create it); gathering codes and
+ * scales per request instead cost +0.05, +0.3 and +0.5 ms on the 4-, 64- and 100-review requests. A
+ * function answers hundreds of requests per cold start, so the fold is the cheaper side.
  */
 function quantizedLookup(
   layer: tf.layers.Layer,
