@@ -12,12 +12,12 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { MANIFEST_FILE, TOKENIZER_FILE } from '../../src/bundle/manifest.ts';
 import { publishBundle } from '../../src/bundle/publish.ts';
 import { loadBundle } from '../../src/bundle/read.ts';
-import { WEIGHTS_FILE } from '../../src/bundle/serialize.ts';
 import { BadRequestError, NotFoundError, UnavailableError } from '../../src/errors.ts';
 import { BACKOFF_MAX_MS } from '../../src/function/backoff.ts';
 import { createModelService, type ModelService } from '../../src/function/service.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { buildScorer } from '../../src/model/build.ts';
+import { ONNX_FILE } from '../../src/model/onnx/io.ts';
 import { createStorage } from '../../src/storage/index.ts';
 import {
   type FaultProxy,
@@ -147,12 +147,13 @@ describe('bundles on S3', () => {
       clock: () => now,
     });
 
+  // The service serves the bundle on ONNX Runtime, which reads model.onnx and tokenizer.json only.
   test('a missing object is named by its full URI', async () => {
-    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `${PREFIX}v1/${WEIGHTS_FILE}` }));
+    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `${PREFIX}v1/${ONNX_FILE}` }));
     await failsThenRecovers(
       newService(),
-      new RegExp(`${rootUri}v1/weights\\.bin: no such object`),
-      async () => void (await putObject(WEIGHTS_FILE, files.get(WEIGHTS_FILE) ?? new Uint8Array())),
+      new RegExp(`${rootUri}v1/model\\.onnx: no such object`),
+      async () => void (await putObject(ONNX_FILE, files.get(ONNX_FILE) ?? new Uint8Array())),
     );
   });
 
@@ -189,8 +190,8 @@ describe('bundles on S3', () => {
   });
 
   test('a stall on one file while the others arrive still fails cleanly', async () => {
-    proxy.setRule(({ path }) => (path.endsWith(`/${WEIGHTS_FILE}`) ? 'stall' : 'pass'));
-    await failsThenRecovers(newService(), /weights\.bin: TimeoutError/, () => proxy.setRule(() => 'pass'));
+    proxy.setRule(({ path }) => (path.endsWith(`/${ONNX_FILE}`) ? 'stall' : 'pass'));
+    await failsThenRecovers(newService(), /model\.onnx: TimeoutError/, () => proxy.setRule(() => 'pass'));
   });
 
   test('S3 answering 500 is reported with the status after the retries', async () => {

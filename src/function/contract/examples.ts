@@ -74,24 +74,24 @@ export const PREDICTION_EXAMPLES: Record<string, Example> = {
   'four-reviews': {
     summary: 'The default model on the "four-reviews" request',
     value: {
-      model: { name: 'review-sentiment', version: '20261125T175904Z-43eb3d8f' },
+      model: { name: 'review-sentiment', version: '20261125T175904Z-43eb3d8f-int8-refit' },
       predictions: [
         {
           rating: 2,
-          score: 1.685,
-          probabilities: { 1: 0.3424, 2: 0.6304, 3: 0.0271, 4: 0.0001, 5: 0 },
+          score: 1.684,
+          probabilities: { 1: 0.3433, 2: 0.6294, 3: 0.0271, 4: 0.0001, 5: 0 },
           tokens: 5,
         },
         {
           rating: 5,
-          score: 4.862,
-          probabilities: { 1: 0, 2: 0, 3: 0, 4: 0.1377, 5: 0.8623 },
+          score: 4.861,
+          probabilities: { 1: 0, 2: 0, 3: 0, 4: 0.1386, 5: 0.8614 },
           tokens: 2,
         },
         {
           rating: 3,
           score: 3.251,
-          probabilities: { 1: 0.0477, 2: 0.1529, 3: 0.3714, 4: 0.3567, 5: 0.0713 },
+          probabilities: { 1: 0.0478, 2: 0.1533, 3: 0.3707, 4: 0.3567, 5: 0.0715 },
           tokens: 6,
         },
         {
