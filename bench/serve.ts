@@ -22,12 +22,13 @@
  * so and still has our figures.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { buildFunction } from '../scripts/build.ts';
+import { TOKENIZER_FILE } from '../src/bundle/manifest.ts';
 import { publishBundle } from '../src/bundle/publish.ts';
 import { type LoadedBundle, loadBundle } from '../src/bundle/read.ts';
 import { type Config, loadConfig } from '../src/function/config.ts';
@@ -335,6 +336,50 @@ console.log('answered ' + result.statusCode);
 process.exit(0);
 `;
 
+/**
+ * The floor under any cold start of this model: a process that only imports ONNX Runtime, reads
+ * model.onnx and tokenizer.json from local disk, builds the word map, creates the session (the threads
+ * the graph's record asks for, full optimisation, as the function does) and runs one 2-row batch. No S3,
+ * no handler.
+ */
+const FLOOR_CHILD = `
+import { readFileSync } from 'node:fs';
+const ort = (await import('onnxruntime-node')).default;
+const dir = process.argv[1];
+const words = JSON.parse(readFileSync(dir + '/tokenizer.json', 'utf8')).words;
+const ids = new Map(words.map((w, i) => [w, i + 1]));
+const session = await ort.InferenceSession.create(readFileSync(dir + '/model.onnx'), {
+  intraOpNumThreads: Number(process.argv[2]), interOpNumThreads: 1, executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+});
+await session.run({
+  ids: new ort.Tensor('int32', Int32Array.from([ids.get('good') ?? 1, 2, 3, 0]), [2, 2]),
+  lengths: new ort.Tensor('int32', Int32Array.from([2, 1]), [2]),
+});
+console.log('answered 200');
+process.exit(0);
+`;
+
+async function runtimeFloor(bundle: LoadedBundle, taskRoot: string, runs: number): Promise<number[]> {
+  const onnx = bundle.manifest.runtime?.onnx?.file;
+  const graph = onnx ? bundle.files.get(onnx) : undefined;
+  const tokenizer = bundle.files.get(TOKENIZER_FILE);
+  if (!graph || !tokenizer) return [];
+  const dir = join(taskRoot, 'floor');
+  await mkdir(dir);
+  await writeFile(join(dir, 'model.onnx'), graph);
+  await writeFile(join(dir, 'tokenizer.json'), tokenizer);
+  const ms: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const threads = bundle.manifest.runtime?.onnx?.intraOpThreads === 1 ? 1 : availableParallelism();
+    const args = ['--input-type=module', '-e', FLOOR_CHILD, dir, String(threads)];
+    const child = startChild(process.execPath, args, { cwd: taskRoot });
+    ms.push((await child.waitForLine(/^answered 200/, { timeoutMs: 60_000 })).ms);
+    await child.stop();
+  }
+  return ms;
+}
+
 async function coldStart(bundle: LoadedBundle) {
   const { runs, nodeBaselineRuns, bucket, prefix } = SETTINGS.coldStart;
   const taskRoot = await mkdtemp(join(tmpdir(), 'bench-cold-'));
@@ -377,6 +422,7 @@ async function coldStart(bundle: LoadedBundle) {
     const baseline: number[] = [];
     for (let run = 0; run < nodeBaselineRuns; run++)
       baseline.push((await runChild(process.execPath, ['-e', ''])).ms);
+    const floor = await runtimeFloor(bundle, taskRoot, nodeBaselineRuns);
     const medianOf = (key: string) => median(samples.map((s) => s.load[key] ?? 0));
     return {
       what: 'spawn of node importing dist/index.mjs (init: config, S3 read, ONNX session) until its handler answered the 4-review event',
@@ -390,6 +436,9 @@ async function coldStart(bundle: LoadedBundle) {
         ]),
       ),
       nodeEmptyScriptMedianMs: round(median(baseline), 1),
+      runtimeFloorMedianMs: floor.length > 0 ? round(median(floor), 1) : null,
+      runtimeFloor:
+        'node importing onnxruntime-node, reading model.onnx + tokenizer.json from local disk, building the word map and the session, one run: no S3, no handler',
       endpoint: 's3rver on 127.0.0.1',
       bundleBytes: bundle.timings.bytes,
     };
