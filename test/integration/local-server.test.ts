@@ -81,7 +81,7 @@ describe('local server with the real handler', () => {
     assert.equal(body.status, 'ready');
     assert.equal(body.backend, loaded.backend);
     assert.equal(body.runtime, loaded.runtime);
-    assert.deepEqual(body.limits, { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 });
+    assert.deepEqual(body.limits, { maxReviews: 100, maxReviewChars: 20_000, maxBodyBytes: 2_200_000 });
   });
 
   test('404, 405 with Allow, 415, 422 as problem+json', async () => {
@@ -108,12 +108,12 @@ describe('local server with the real handler', () => {
   });
 
   test('413 from the handler when the body exceeds MAX_BODY_BYTES', async () => {
-    const body = JSON.stringify(['a'.repeat(1_100_000)]);
+    const body = JSON.stringify(['a'.repeat(2_200_000)]);
     const response = await post(body);
     assert.equal(response.status, 413);
     assert.equal(response.headers.get('content-type'), 'application/problem+json');
     const { detail } = (await response.json()) as { detail: string };
-    assert.equal(detail, `request body is ${body.length} bytes; the limit is 1100000 bytes`);
+    assert.equal(detail, `request body is ${body.length} bytes; the limit is 2200000 bytes`);
   });
 
   test('concurrent requests each get their own answers', async () => {

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       defaultModel: 'review-sentiment',
       metricsNamespace: 'ReviewSentiment',
       feedbackUri: DEFAULT_FEEDBACK_URI,
-      limits: { maxReviews: 100, maxReviewChars: 10_000, maxBodyBytes: 1_100_000 },
+      limits: { maxReviews: 100, maxReviewChars: 20_000, maxBodyBytes: 2_200_000 },
       runtime: 'auto',
       backend: 'auto',
       logLevel: 'INFO',
