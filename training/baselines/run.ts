@@ -35,6 +35,10 @@ const HELP = `Usage: node training/baselines/run.ts [options]
   --label-column C      column name or 0-based index (default 0)
   --text-column C       (default 2)
   --title-column C      (default 1; "none" for no title: then only the text view is measured)
+  --test-header, --test-label-column C, --test-text-column C, --test-title-column C
+                        the test CSV's own shape when it differs (default: the training CSV's), e.g.
+                        product_reviews.csv: --test-header --test-label-column rating
+                        --test-text-column text --test-title-column title
   --emotion PATH        instead of --train/--test: a label,text CSV split 90/10 by text hash
                         (sha1 of the lower-cased text in the first 10 % of the hash space → test: the rows
                         npm run train -- --test-split-hash 0.1 holds out; training/split.ts)
@@ -64,6 +68,10 @@ export async function main(argv: string[]): Promise<number> {
       'label-column': { type: 'string', default: '0' },
       'text-column': { type: 'string', default: '2' },
       'title-column': { type: 'string', default: '1' },
+      'test-header': { type: 'boolean' },
+      'test-label-column': { type: 'string' },
+      'test-text-column': { type: 'string' },
+      'test-title-column': { type: 'string' },
       emotion: { type: 'string' },
       setups: { type: 'string', default: Object.keys(BASELINE_SETUPS).join(',') },
       tolerance: { type: 'string', default: '1e-4' },
@@ -78,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const views = values.emotion
     ? await emotionViews(values.emotion)
-    : await csvViews(values.train, values.test, shapeOf(values));
+    : await csvViews(values.train, values.test, shapeOf(values), shapeOf(testShape(values)));
   const solver = { tolerance: Number(values.tolerance), maxIterations: Number(values['max-iter']) };
   const results: Record<string, unknown> = {};
   for (const name of values.setups.split(',')) {
@@ -95,12 +103,31 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-function shapeOf(values: {
+interface ShapeFlags {
   header: boolean;
   'label-column': string;
   'text-column': string;
   'title-column': string;
-}): CsvOptions {
+}
+
+interface TestShapeFlags {
+  'test-header'?: boolean | undefined;
+  'test-label-column'?: string | undefined;
+  'test-text-column'?: string | undefined;
+  'test-title-column'?: string | undefined;
+}
+
+/** The test CSV's shape flags: each --test-* flag, else the training CSV's. */
+function testShape(values: ShapeFlags & TestShapeFlags): ShapeFlags {
+  return {
+    header: values['test-header'] ?? values.header,
+    'label-column': values['test-label-column'] ?? values['label-column'],
+    'text-column': values['test-text-column'] ?? values['text-column'],
+    'title-column': values['test-title-column'] ?? values['title-column'],
+  };
+}
+
+function shapeOf(values: ShapeFlags): CsvOptions {
   const column = (c: string): string | number => (/^\d+$/.test(c) ? Number(c) : c);
   const title = values['title-column'] === 'none' ? null : column(values['title-column']);
   return {
@@ -113,8 +140,13 @@ function shapeOf(values: {
   };
 }
 
-async function csvViews(trainUri: string, testUri: string, shape: CsvOptions): Promise<Views> {
-  const train = await loadCsv(trainUri, shape);
+async function csvViews(
+  trainUri: string,
+  testUri: string,
+  trainShape: CsvOptions,
+  shape: CsvOptions,
+): Promise<Views> {
+  const train = await loadCsv(trainUri, trainShape);
   const test = await loadCsv(testUri, shape);
   const views: Record<string, Example[]> = { [shape.includeTitle ? 'title+text' : 'text']: test.examples };
   if (shape.includeTitle) {
