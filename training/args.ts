@@ -12,6 +12,7 @@ import {
 } from '../src/model/architectures/index.ts';
 import { MAX_NGRAM_VOCABULARY } from '../src/model/architectures/layers.ts';
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '../src/model/backend.ts';
+import { DECISION_RULES, type DecisionRule, isDecisionRule } from '../src/model/postprocess.ts';
 import {
   DEFAULT_NORMALIZER,
   isNormalizerName,
@@ -40,6 +41,8 @@ export interface TrainConfig extends CsvOptions, Omit<ArchitectureSettings, 'mas
   batchSize: number;
   learningRate: number;
   classWeights: 'none' | 'balanced' | 'sqrt';
+  /** Decision rules the validation choice may pick (argmax is always among them). */
+  decisions: DecisionRule[];
   validationSplit: number;
   patience: number;
   seed: number;
@@ -130,6 +133,12 @@ export const FLAGS: readonly Flag[] = [
   F('learningRate', 'float', 'Fit', 'Adam learning rate'),
   F('classWeights', 'string', 'Fit', 'class weighting of the loss', ['none', 'balanced', 'sqrt']),
   F(
+    'decisions',
+    'list',
+    'Fit',
+    `decision rules validation may choose from (${DECISION_RULES.join(', ')}); offsets is opt-in: fitted to the training data's rating mix, they lost on every measure on the shop's own reviews`,
+  ),
+  F(
     'validationSplit',
     'float',
     'Fit',
@@ -196,6 +205,7 @@ export const ORIGINAL_DEFAULTS: Omit<TrainConfig, 'data'> = {
   batchSize: 64,
   learningRate: 0.001,
   classWeights: 'none',
+  decisions: ['argmax', 'median'],
   validationSplit: 0.1,
   patience: 2,
   seed: 42,
@@ -304,6 +314,10 @@ function validate(c: TrainConfig): TrainConfig {
   check(c.testSplitHash === 0 || c.test === null, '--test-split-hash and --test exclude each other');
   check(c.feedbackMaxShare >= 0 && c.feedbackMaxShare <= 1, '--feedback-max-share must be in [0, 1]');
   check(c.titleDropout >= 0 && c.titleDropout <= 1, '--title-dropout must be in [0, 1]');
+  check(
+    c.decisions.includes('argmax') && c.decisions.every(isDecisionRule),
+    `--decisions must list argmax (the reference) and only ${DECISION_RULES.join(', ')}`,
+  );
   const unknown = c.baselines.filter((name) => !Object.hasOwn(BASELINE_SETUPS, name));
   check(
     unknown.length === 0,

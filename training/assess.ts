@@ -6,7 +6,7 @@
  */
 
 import { round } from '../src/common/round.ts';
-import { IDENTITY_POSTPROCESSING, type Postprocessing } from '../src/model/postprocess.ts';
+import { type DecisionRule, IDENTITY_POSTPROCESSING, type Postprocessing } from '../src/model/postprocess.ts';
 import {
   applyTemperature,
   chooseDecision,
@@ -61,15 +61,14 @@ export function fitPostprocessing(
   labels: Int32Array,
   labelValues: number[] | null,
   groups?: Int32Array,
+  rules?: readonly DecisionRule[],
 ): CalibrationReport {
   const fit = fitTemperature(logProbabilities(probabilities), labels);
   const temperature = round(fit.temperature, 4);
-  const choice = chooseDecision(
-    applyTemperature(probabilities, temperature),
-    labels,
-    labelValues,
-    groups ? { groups } : {},
-  );
+  const choice = chooseDecision(applyTemperature(probabilities, temperature), labels, labelValues, {
+    ...(groups ? { groups } : {}),
+    ...(rules ? { rules } : {}),
+  });
   return {
     temperature,
     ...choice.decision,
@@ -109,6 +108,7 @@ export function assessViews(
   test: Partial<Record<ViewName, ViewScores>> | null,
   classes: { names: string[]; values: number[] | null; trainCounts?: number[] },
   log: (message: string) => void = () => undefined,
+  rules?: readonly DecisionRule[],
 ): ViewsAssessment {
   const valViews = Object.values(validation);
   const calibration = fitPostprocessing(
@@ -116,6 +116,7 @@ export function assessViews(
     Int32Array.from(valViews.flatMap((v) => Array.from(v.labels))),
     classes.values,
     Int32Array.from(valViews.flatMap((v) => Array.from(v.labels, (_, i) => i))),
+    rules,
   );
   const post = postprocessingOf(calibration);
   const offsets = post.offsets ? ` [${post.offsets.join(', ')}]` : '';

@@ -8,6 +8,7 @@
 
 import {
   argmax,
+  DECISION_RULES,
   type Decision,
   type DecisionRule,
   decideClass,
@@ -395,6 +396,8 @@ export interface DecisionChoice {
 export interface DecisionOptions {
   /** Rows that must share a fold (e.g. one review's views); default: each row its own. */
   groups?: Int32Array;
+  /** The rules that may be chosen; argmax is always a candidate (the reference). Default: all. */
+  rules: readonly DecisionRule[];
   folds: number;
   offsets: Partial<OffsetOptions>;
 }
@@ -451,9 +454,11 @@ export function chooseDecision(
     };
   };
   const candidates = [candidate('argmax', argmaxes, false)];
-  if (values) candidates.push(candidate('median', decide(probabilities, 'median'), false));
+  const rules = new Set(options.rules ?? DECISION_RULES);
+  if (values && rules.has('median'))
+    candidates.push(candidate('median', decide(probabilities, 'median'), false));
   const distinct = new Set(groups).size;
-  const usedFolds = distinct >= folds && folds >= 2 ? folds : 0;
+  const usedFolds = rules.has('offsets') && distinct >= folds && folds >= 2 ? folds : 0;
   let offsets: number[] | null = null;
   if (usedFolds > 0) {
     const crossFitted = new Int32Array(labels.length);

@@ -24,7 +24,12 @@ import { modelToFiles } from '../src/bundle/serialize.ts';
 import { BadRequestError } from '../src/errors.ts';
 import { type BackendPreference, isBackendPreference, selectBackend } from '../src/model/backend.ts';
 import { verifiedOnnx } from '../src/model/onnx/bundle.ts';
-import type { Postprocessing } from '../src/model/postprocess.ts';
+import {
+  DECISION_RULES,
+  type DecisionRule,
+  isDecisionRule,
+  type Postprocessing,
+} from '../src/model/postprocess.ts';
 import {
   isQuantization,
   QUANTIZATIONS,
@@ -56,7 +61,7 @@ export interface ConvertOptions {
    * training CSV (default: the path the manifest records; its sha256 must match), `test` a held-out CSV
    * to report on (default: the manifest's; null: none, and the manifest's test figures are dropped).
    */
-  refit?: { data?: string; test?: string | null };
+  refit?: { data?: string; test?: string | null; decisions?: DecisionRule[] };
 }
 
 export interface ConvertResult {
@@ -234,6 +239,8 @@ run held out, chosen as training chooses it.
   --data <uri>          with --refit-postprocessing: the training CSV (default: the path the manifest
                         records; its sha256 must match the manifest's)
   --test <uri|none>     with --refit-postprocessing: held-out CSV to report on (default: the manifest's)
+  --decisions <list>    with --refit-postprocessing: rules the choice may pick, e.g. argmax,median,offsets
+                        (default: the training run's, else argmax,median)
   --no-latest           publish without moving latest
   --backend <name>      TensorFlow.js backend for the check: auto, wasm, cpu, node (default auto)
   --endpoint-url <url>  S3-compatible endpoint for s3:// URIs
@@ -254,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
         quantize: { type: 'string' },
         data: { type: 'string' },
         test: { type: 'string' },
+        decisions: { type: 'string' },
         'no-latest': { type: 'boolean', default: false },
         backend: { type: 'string', default: 'auto' },
         'endpoint-url': { type: 'string' },
@@ -266,8 +274,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!values.from || !values.out) throw new BadRequestError('--from and --out are required (see --help)');
-    if (!values['refit-postprocessing'] && (values.data || values.test))
-      throw new BadRequestError('--data and --test go with --refit-postprocessing');
+    if (!values['refit-postprocessing'] && (values.data || values.test || values.decisions))
+      throw new BadRequestError('--data, --test and --decisions go with --refit-postprocessing');
+    const decisions = values.decisions?.split(',').map((d) => d.trim());
+    if (decisions && !(decisions.includes('argmax') && decisions.every(isDecisionRule))) {
+      throw new BadRequestError(`--decisions must list argmax and only ${DECISION_RULES.join(', ')}`);
+    }
     if (!isBackendPreference(values.backend))
       throw new BadRequestError(`--backend ${values.backend} is unknown`);
     const s3 = {
@@ -290,6 +302,7 @@ export async function main(argv: string[]): Promise<number> {
             refit: {
               ...(values.data ? { data: values.data } : {}),
               ...(values.test ? { test: values.test === 'none' ? null : values.test } : {}),
+              ...(decisions ? { decisions: decisions.filter(isDecisionRule) } : {}),
             },
           }
         : {}),

@@ -347,6 +347,7 @@ function assessRun(
     run.testSet ? scores(known, testViews) : null,
     { names: labels, values: labelValues, trainCounts },
     log,
+    config.decisions,
   );
   const baselines =
     run.testSet && config.baselines.length > 0

@@ -9,9 +9,10 @@ import type { LoadedBundle } from '../src/bundle/read.ts';
 import { BadRequestError } from '../src/errors.ts';
 import type { BackendPreference } from '../src/model/backend.ts';
 import { buildScorer } from '../src/model/build.ts';
+import type { DecisionRule } from '../src/model/postprocess.ts';
 import type { Scorer } from '../src/model/scorer.ts';
 import type { Storage } from '../src/storage/index.ts';
-import type { TrainConfig } from './args.ts';
+import { ORIGINAL_DEFAULTS, type TrainConfig } from './args.ts';
 import {
   assessViews,
   VIEWS,
@@ -28,6 +29,8 @@ export interface RefitOptions {
   data?: string;
   /** Held-out CSV to measure the result on; null: none (default: the path its manifest records). */
   test?: string | null;
+  /** Rules the choice may pick (default: the training run's, else training's default). */
+  decisions?: readonly DecisionRule[];
   backend?: BackendPreference;
   storage: Storage;
   log: (message: string) => void;
@@ -45,6 +48,7 @@ export async function refitPostprocessing(source: LoadedBundle, options: RefitOp
     ...recorded.settings,
     data: options.data ?? recorded.settings.data,
     test: options.test === undefined ? recorded.settings.test : options.test,
+    decisions: [...(options.decisions ?? recorded.settings.decisions ?? ORIGINAL_DEFAULTS.decisions)],
   };
   const { train, test } = await loadData(config, options.storage, options.log);
   if (train.sha256 !== recorded.sha256) {
@@ -77,6 +81,7 @@ export async function refitPostprocessing(source: LoadedBundle, options: RefitOp
       known ? await scores(scorer, known, labels) : null,
       { names: labels, values: manifest.labelValues },
       options.log,
+      config.decisions,
     );
     return {
       ...assessment,

@@ -31,6 +31,10 @@ const DECISIONS = {
 export type DecisionRule = keyof typeof DECISIONS;
 export const DECISION_RULES = Object.keys(DECISIONS) as readonly DecisionRule[];
 
+export function isDecisionRule(value: unknown): value is DecisionRule {
+  return typeof value === 'string' && Object.hasOwn(DECISIONS, value);
+}
+
 export const IDENTITY_POSTPROCESSING: Postprocessing = Object.freeze({ temperature: 1, decision: 'argmax' });
 
 /** One row re-tempered: softmax(log p / T). T > 1 flattens, T < 1 sharpens; zeros stay zero. */

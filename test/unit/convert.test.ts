@@ -136,7 +136,12 @@ describe('--refit-postprocessing', () => {
 
   test('publishes <version>-refit: the same files, post-processing chosen on validation, figures as served', async () => {
     const models = join(dir, 'models');
-    const result = await convertBundle({ from: models, out: models, refit: {}, setLatest: false });
+    const result = await convertBundle({
+      from: models,
+      out: models,
+      refit: { decisions: ['argmax', 'median', 'offsets'] },
+      setLatest: false,
+    });
     assert.equal(result.published.version, 'r1-refit');
     assert.equal(result.onnxBytes, undefined, 'the graph was there already');
     const [before, after] = await Promise.all([
@@ -216,4 +221,18 @@ test('--quantize does not combine with a refit (which would fit the unquantised 
     /--quantize and --refit-postprocessing do not combine/,
   );
   assert.equal(await main(['--from', root, '--out', root, '--quantize', 'int4']), 2);
+});
+
+test('a refit offers offsets only when asked (--decisions): by default argmax and median', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'refit-rules-'));
+  try {
+    assert.equal(
+      await main(['--from', root, '--out', dir, '--refit-postprocessing', '--decisions', 'median,offsets']),
+      2,
+      'argmax is the reference and must be listed',
+    );
+    assert.equal(await main(['--from', root, '--out', dir, '--decisions', 'argmax']), 2, 'only with a refit');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

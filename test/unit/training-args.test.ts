@@ -21,3 +21,18 @@ test('--help: every flag line starts its description in the same column; the tru
   const reportDir = lines.find((line) => line.includes('--report-dir')) ?? '';
   assert.match(reportDir, /default runs\/<name>-<settings hash>/);
 });
+
+test('--decisions: argmax and median unless offsets are asked for; argmax must be listed, unknown rules refused', () => {
+  const parse = (...extra: string[]) => parseTrainArgs(['--data', 'train.csv', ...extra]);
+  const plain = parse();
+  assert.ok(plain !== 'help');
+  assert.deepEqual(plain.decisions, ['argmax', 'median']);
+  const improved = parse('--preset', 'improved');
+  assert.ok(improved !== 'help');
+  assert.deepEqual(improved.decisions, ['argmax', 'median']);
+  const opted = parse('--decisions', 'argmax,median,offsets');
+  assert.ok(opted !== 'help');
+  assert.deepEqual(opted.decisions, ['argmax', 'median', 'offsets']);
+  assert.throws(() => parse('--decisions', 'median,offsets'), /--decisions must list argmax/);
+  assert.throws(() => parse('--decisions', 'argmax,mode'), /--decisions must list argmax/);
+});
