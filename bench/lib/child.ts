@@ -8,6 +8,8 @@ export interface ChildOptions {
   cwd?: string;
   /** Added to process.env. */
   env?: Record<string, string>;
+  /** Names left out of the inherited process.env (before `env` is added). */
+  unset?: readonly string[];
 }
 
 export type StreamName = 'stdout' | 'stderr';
@@ -56,11 +58,17 @@ class LineLog {
   }
 }
 
+function inheritedEnv(unset: readonly string[]): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of unset) delete env[name];
+  return env;
+}
+
 export function startChild(command: string, args: readonly string[], options: ChildOptions = {}): Child {
   const startedAt = performance.now();
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: { ...inheritedEnv(options.unset ?? []), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = { stdout: new LineLog(), stderr: new LineLog() };

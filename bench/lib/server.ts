@@ -9,13 +9,20 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const SERVER_ENTRY = join(ROOT, 'src', 'local', 'server.ts');
 const LISTENING = /listening on (http:\/\/\S+)/;
 
-/** Resolves once the server listens (its init has loaded the model by then). */
+/** What decides which models a server serves and to whom: given by `env` only, never by the shell. */
+const SERVED_BY = ['MODEL_URI', 'MODELS', 'DEFAULT_MODEL', 'CORS_ALLOW_ORIGINS'];
+
+/**
+ * `npm start`'s entry on a free loopback port; resolves once it listens (its init has loaded the default
+ * model by then). Benchmarks and the integration tests start their servers here.
+ */
 export async function startServerChild(
   env: Record<string, string>,
 ): Promise<{ child: Child; url: string; listeningMs: number }> {
   const child = startChild(process.execPath, [SERVER_ENTRY], {
     cwd: ROOT,
     env: { PORT: '0', HOST: '127.0.0.1', ...env },
+    unset: SERVED_BY,
   });
   try {
     const { match, ms } = await child.waitForLine(LISTENING, { timeoutMs: 60_000 });

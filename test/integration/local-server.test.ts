@@ -3,7 +3,7 @@
  * `npm start` and `npm run invoke` entry points as child processes.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { startServerChild } from '../../bench/lib/server.ts';
 import { loadConfig } from '../../src/function/config.ts';
 import { createHandler } from '../../src/function/handler.ts';
 import { createLogger } from '../../src/function/logger.ts';
@@ -363,28 +364,10 @@ describe('npm run invoke (src/local/invoke.ts)', () => {
   });
 });
 
-/**
- * Starts `npm start`'s entry as a child and resolves its URL once it listens. Models come from `env` only,
- * never from the shell running the tests.
- */
+/** `npm start`'s entry as a child (bench/lib/server.ts), with the exit code its SIGTERM tests await. */
 async function startEntry(env: Record<string, string>) {
-  const inherited = { ...process.env };
-  for (const name of ['MODEL_URI', 'MODELS', 'DEFAULT_MODEL']) delete inherited[name];
-  const child: ChildProcess = spawn(process.execPath, ['src/local/server.ts'], {
-    cwd: ROOT,
-    env: { ...inherited, TFJS_BACKEND: 'cpu', PORT: '0', LOG_LEVEL: 'SILENT', ...env },
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('close', () => reject(new Error(`server exited early: ${out}`)));
-  });
-  return { child, exited, url };
+  const { child, url } = await startServerChild({ TFJS_BACKEND: 'cpu', LOG_LEVEL: 'SILENT', ...env });
+  return { child: child.process, exited: child.exited.then(({ code }) => code), url };
 }
 
 describe('npm start (src/local/server.ts)', () => {

@@ -4,13 +4,14 @@
  * storing feedback in a temporary folder. Saves the screenshot the README shows, docs/try-it.png.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Child } from '../../bench/lib/child.ts';
+import { startServerChild } from '../../bench/lib/server.ts';
 import { feedbackId, feedbackKey, parseFeedbackRecord } from '../../src/feedback/record.ts';
 import { LABEL_EMOJI } from '../../src/function/page/try-it.ts';
 
@@ -48,32 +49,16 @@ const missing = existsSync(CHROMIUM)
   ? false
   : `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) to run the browser test`;
 
-const children: ChildProcess[] = [];
+const children: Child[] = [];
 let url: string;
 let feedbackDir: string | undefined;
 let browser: Browser | undefined;
 
-/**
- * `npm start`'s entry on a free port, unconfigured (the bundled models, as `npm start` serves them) but for
- * `env`, until it says where it listens.
- */
+/** `npm start`'s entry, unconfigured (the bundled models, as `npm start` serves them) but for `env`. */
 async function startServer(env: Record<string, string>): Promise<string> {
-  const inherited: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['MODEL_URI', 'MODELS', 'DEFAULT_MODEL', 'CORS_ALLOW_ORIGINS']) delete inherited[name];
-  const child = spawn(process.execPath, ['src/local/server.ts'], {
-    cwd: ROOT,
-    env: { ...inherited, PORT: '0', LOG_LEVEL: 'SILENT', ...env },
-  });
+  const { child, url } = await startServerChild({ LOG_LEVEL: 'SILENT', ...env });
   children.push(child);
-  return new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolveUrl(match[1]);
-    });
-    child.on('close', () => reject(new Error(`server exited early: ${out}`)));
-  });
+  return url;
 }
 
 before(async () => {
@@ -85,11 +70,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  for (const child of children.filter((c) => c.exitCode === null)) {
-    const exited = new Promise((r) => child.once('close', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await Promise.all(children.map((child) => child.stop()));
   if (feedbackDir) await rm(feedbackDir, { recursive: true, force: true });
 });
 
