@@ -37,7 +37,7 @@ import type { ApiGatewayEvent } from '../src/function/http/event.ts';
 import { createLogger } from '../src/function/logger.ts';
 import { createModelRegistry } from '../src/function/models.ts';
 import { createLocalContext } from '../src/local/server.ts';
-import { buildScorer } from '../src/model/build.ts';
+import { buildScorer, recordedThreads } from '../src/model/build.ts';
 import { DEFAULT_CHUNK_ROWS } from '../src/model/onnx/runtime.ts';
 import type { Scorer } from '../src/model/scorer.ts';
 import { parseStorageUri } from '../src/storage/index.ts';
@@ -337,25 +337,20 @@ process.exit(0);
 `;
 
 /**
- * The floor under any cold start of this model: a process that only imports ONNX Runtime, reads
- * model.onnx and tokenizer.json from local disk, builds the word map, creates the session (the threads
- * the graph's record asks for, full optimisation, as the function does) and runs one 2-row batch. No S3,
+ * The floor under any cold start of this model: a process that reads model.onnx and tokenizer.json from
+ * local disk and builds the function's own runtime and tokenizer from them (src/model/onnx/runtime.ts,
+ * src/text/tokenizer.ts, with the threads the graph's record asks for), then scores one review. No S3,
  * no handler.
  */
 const FLOOR_CHILD = `
 import { readFileSync } from 'node:fs';
-const ort = (await import('onnxruntime-node')).default;
-const dir = process.argv[1];
-const words = JSON.parse(readFileSync(dir + '/tokenizer.json', 'utf8')).words;
-const ids = new Map(words.map((w, i) => [w, i + 1]));
-const session = await ort.InferenceSession.create(readFileSync(dir + '/model.onnx'), {
-  intraOpNumThreads: Number(process.argv[2]), interOpNumThreads: 1, executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-});
-await session.run({
-  ids: new ort.Tensor('int32', Int32Array.from([ids.get('good') ?? 1, 2, 3, 0]), [2, 2]),
-  lengths: new ort.Tensor('int32', Int32Array.from([2, 1]), [2]),
-});
+const [dir, runtimeUrl, tokenizerUrl, threads] = process.argv.slice(1);
+const { OnnxScorer } = await import(runtimeUrl);
+const { WordTokenizer } = await import(tokenizerUrl);
+const tokenizer = new WordTokenizer(JSON.parse(readFileSync(dir + '/tokenizer.json', 'utf8')));
+const options = threads === 'default' ? {} : { intraOpNumThreads: Number(threads) };
+const scorer = await OnnxScorer.create(readFileSync(dir + '/model.onnx'), options);
+await scorer.probabilities([tokenizer.encode('Great value, works well', 250)]);
 console.log('answered 200');
 process.exit(0);
 `;
@@ -369,10 +364,13 @@ async function runtimeFloor(bundle: LoadedBundle, taskRoot: string, runs: number
   await mkdir(dir);
   await writeFile(join(dir, 'model.onnx'), graph);
   await writeFile(join(dir, 'tokenizer.json'), tokenizer);
+  const modules = ['model/onnx/runtime.ts', 'text/tokenizer.ts'].map(
+    (m) => pathToFileURL(join(ROOT, 'src', m)).href,
+  );
+  const threads = String(recordedThreads(bundle.manifest) ?? 'default');
   const ms: number[] = [];
   for (let run = 0; run < runs; run++) {
-    const threads = bundle.manifest.runtime?.onnx?.intraOpThreads === 1 ? 1 : availableParallelism();
-    const args = ['--input-type=module', '-e', FLOOR_CHILD, dir, String(threads)];
+    const args = ['--input-type=module', '-e', FLOOR_CHILD, dir, ...modules, threads];
     const child = startChild(process.execPath, args, { cwd: taskRoot });
     ms.push((await child.waitForLine(/^answered 200/, { timeoutMs: 60_000 })).ms);
     await child.stop();
@@ -438,7 +436,7 @@ async function coldStart(bundle: LoadedBundle) {
       nodeEmptyScriptMedianMs: round(median(baseline), 1),
       runtimeFloorMedianMs: floor.length > 0 ? round(median(floor), 1) : null,
       runtimeFloor:
-        'node importing onnxruntime-node, reading model.onnx + tokenizer.json from local disk, building the word map and the session, one run: no S3, no handler',
+        "node building the function's ONNX runtime and tokenizer from model.onnx + tokenizer.json on local disk, one review scored: no S3, no handler",
       endpoint: 's3rver on 127.0.0.1',
       bundleBytes: bundle.timings.bytes,
     };

@@ -75,6 +75,11 @@ export function preloadOnnxRuntime(): void {
 
 let onnxModule: Promise<typeof import('./onnx/runtime.ts')> | undefined;
 
+/** The intra-op threads the graph's record asks for, or undefined for the runtime's default (the CPUs). */
+export function recordedThreads(manifest: BundleParts['manifest']): number | undefined {
+  return manifest.runtime?.onnx?.intraOpThreads === 1 ? 1 : undefined;
+}
+
 async function buildRuntime(loaded: BundleParts, options: BuildOptions): Promise<ScoringRuntime> {
   if (chooseRuntime(loaded, options.runtime) === 'onnx') {
     const file = loaded.manifest.runtime?.onnx?.file ?? '';
@@ -84,8 +89,7 @@ async function buildRuntime(loaded: BundleParts, options: BuildOptions): Promise
     const { OnnxScorer } = await (onnxModule ?? import('./onnx/runtime.ts'));
     let runtime: ScoringRuntime;
     try {
-      const threads =
-        options.threads ?? (loaded.manifest.runtime?.onnx?.intraOpThreads === 1 ? 1 : undefined);
+      const threads = options.threads ?? recordedThreads(loaded.manifest);
       runtime = await OnnxScorer.create(bytes, threads ? { intraOpNumThreads: threads } : {});
     } catch (error) {
       throw bundleError(loaded.uri, `${file} does not load in ONNX Runtime: ${messageOf(error)}`, error);
