@@ -242,6 +242,16 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** --decisions as given (training or `convert --refit-postprocessing`): argmax, the reference, must be listed. */
+export function decisionRules(list: readonly string[]): DecisionRule[] {
+  if (!(list.includes('argmax') && list.every(isDecisionRule))) {
+    throw new BadRequestError(
+      `--decisions must list argmax (the reference) and only ${DECISION_RULES.join(', ')}`,
+    );
+  }
+  return [...list] as DecisionRule[];
+}
+
 export function parseTrainArgs(argv: string[]): TrainConfig | 'help' {
   const options: Record<string, { type: 'string' | 'boolean' }> = {
     help: { type: 'boolean' },
@@ -314,10 +324,7 @@ function validate(c: TrainConfig): TrainConfig {
   check(c.testSplitHash === 0 || c.test === null, '--test-split-hash and --test exclude each other');
   check(c.feedbackMaxShare >= 0 && c.feedbackMaxShare <= 1, '--feedback-max-share must be in [0, 1]');
   check(c.titleDropout >= 0 && c.titleDropout <= 1, '--title-dropout must be in [0, 1]');
-  check(
-    c.decisions.includes('argmax') && c.decisions.every(isDecisionRule),
-    `--decisions must list argmax (the reference) and only ${DECISION_RULES.join(', ')}`,
-  );
+  decisionRules(c.decisions);
   const unknown = c.baselines.filter((name) => !Object.hasOwn(BASELINE_SETUPS, name));
   check(
     unknown.length === 0,

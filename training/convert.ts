@@ -24,12 +24,7 @@ import { modelToFiles } from '../src/bundle/serialize.ts';
 import { BadRequestError } from '../src/errors.ts';
 import { type BackendPreference, isBackendPreference, selectBackend } from '../src/model/backend.ts';
 import { verifiedOnnx } from '../src/model/onnx/bundle.ts';
-import {
-  DECISION_RULES,
-  type DecisionRule,
-  isDecisionRule,
-  type Postprocessing,
-} from '../src/model/postprocess.ts';
+import type { DecisionRule, Postprocessing } from '../src/model/postprocess.ts';
 import {
   isQuantization,
   QUANTIZATIONS,
@@ -39,6 +34,7 @@ import {
 import { buildTfjsRuntime } from '../src/model/tfjs-runtime.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
 import { type TokenizerJson, WordTokenizer } from '../src/text/tokenizer.ts';
+import { decisionRules } from './args.ts';
 import { type CalibrationReport, headline, type ViewMetrics } from './assess.ts';
 import { refitPostprocessing } from './refit.ts';
 
@@ -276,10 +272,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!values.from || !values.out) throw new BadRequestError('--from and --out are required (see --help)');
     if (!values['refit-postprocessing'] && (values.data || values.test || values.decisions))
       throw new BadRequestError('--data, --test and --decisions go with --refit-postprocessing');
-    const decisions = values.decisions?.split(',').map((d) => d.trim());
-    if (decisions && !(decisions.includes('argmax') && decisions.every(isDecisionRule))) {
-      throw new BadRequestError(`--decisions must list argmax and only ${DECISION_RULES.join(', ')}`);
-    }
+    const decisions = values.decisions
+      ? decisionRules(values.decisions.split(',').map((d) => d.trim()))
+      : null;
     if (!isBackendPreference(values.backend))
       throw new BadRequestError(`--backend ${values.backend} is unknown`);
     const s3 = {
@@ -302,7 +297,7 @@ export async function main(argv: string[]): Promise<number> {
             refit: {
               ...(values.data ? { data: values.data } : {}),
               ...(values.test ? { test: values.test === 'none' ? null : values.test } : {}),
-              ...(decisions ? { decisions: decisions.filter(isDecisionRule) } : {}),
+              ...(decisions ? { decisions } : {}),
             },
           }
         : {}),
