@@ -235,7 +235,11 @@ async function compareRequest(
     ? await torch.ask({ op: 'load', name, texts, sequences: encoded.map((s) => [...s]) })
     : null;
   const samples = new Map<string, number[]>();
-  const record = (key: string, ms: number) => samples.set(key, [...(samples.get(key) ?? []), ms]);
+  const record = (key: string, ms: number) => {
+    const list = samples.get(key);
+    if (list) list.push(ms);
+    else samples.set(key, [ms]);
+  };
   // Every timed call follows its own pause, so none of them inherits another's warm caches.
   for (let i = 0; i < warmup + iterations; i++) {
     const keep = i >= warmup;
