@@ -7,17 +7,12 @@ import { join } from 'node:path';
 import { createBundleFiles } from '../../src/bundle/files.ts';
 import { LATEST_POINTER, MANIFEST_FILE, type Manifest } from '../../src/bundle/manifest.ts';
 import { createModel } from '../../src/model/architectures/index.ts';
+import { PROBE_TEXTS } from '../../src/model/onnx/bundle.ts';
 import type { NormalizerName } from '../../src/text/normalize.ts';
 import { WordTokenizer } from '../../src/text/tokenizer.ts';
 
-export const TINY_TEXTS = [
-  'The book was very poor',
-  'Very nice!',
-  'The author could have done more',
-  'Amazing product! I love it, great value.',
-  'Terrible. Broke after one day, waste of money.',
-  'It is okay, nothing special but works.',
-];
+/** The exporter's real probe texts: the tiny tokenizer is fitted on them, so the probes read known words. */
+export const TINY_TEXTS = PROBE_TEXTS;
 
 export interface TinyBundleOptions {
   version?: string;
