@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type Config, loadConfig } from '../../src/function/config.ts';
 import type { Example } from '../../src/function/contract/examples.ts';
 import { openApiDocument } from '../../src/function/contract/openapi.ts';
+import { contractSchemas } from '../../src/function/contract/schemas.ts';
 import { createHandler, type Handler } from '../../src/function/handler.ts';
 import { contractAjv, validateReviews } from '../../src/function/http/validate.ts';
 import { createLogger } from '../../src/function/logger.ts';
@@ -114,6 +116,15 @@ describe('GET /openapi.json', () => {
       config: await createConfig({ extends: ['recommended'] }),
     });
     assert.ok(problems.some((p) => p.severity === 'error' && p.ruleId === 'no-unresolved-refs'));
+  });
+
+  // Serving skips ajv's meta-schema check at init (a cold-start cost); this is where it is made instead.
+  test("every schema is valid JSON Schema 2020-12 (ajv's meta-schema check)", () => {
+    const ajv = new Ajv2020({ allowUnionTypes: true });
+    for (const [name, schema] of Object.entries(contractSchemas(config.limits))) {
+      assert.equal(ajv.validateSchema(schema), true, `${name}: ${ajv.errorsText(ajv.errors)}`);
+    }
+    assert.equal(ajv.validateSchema({ type: 'strnig' }), false, 'the check rejects a broken schema');
   });
 
   test('publishes the configured limits, which the validator enforces', () => {
