@@ -90,6 +90,17 @@ describe('esbuild bundle of the Lambda entry', () => {
     assert.match(code, /^export\s*\{[^}]*\bhandler\b/m);
   });
 
+  test('node:http reaches the bundle through require(), never an ESM import (whose facade loads undici)', async () => {
+    const imports = /(?:from|import)\s*\(?\s*["'](?:node:)?http["']/;
+    const facades: string[] = [];
+    for (const output of build.outputs) {
+      const code = await readFile(output, 'utf8');
+      assert.doesNotMatch(code, imports, `${output} imports node:http as ESM`);
+      if (code.includes(`createRequire(import.meta.url)("node:http")`)) facades.push(output);
+    }
+    assert.equal(facades.length, 1, 'the AWS SDK still gets node:http, from one shared facade');
+  });
+
   test('ranking.mjs beside it exports the map and reduce handlers ImageConfig.Command names', async () => {
     assert.equal(build.rankingOutfile, join(taskRoot, 'ranking.mjs'));
     assert.ok(existsSync(`${build.rankingOutfile}.map`), 'no source map');
