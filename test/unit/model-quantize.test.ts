@@ -11,6 +11,7 @@ import { createModel } from '../../src/model/architectures/index.ts';
 import { selectBackend } from '../../src/model/backend.ts';
 import { exportToOnnx, OnnxExportError } from '../../src/model/onnx/export.ts';
 import { checkOnnxAgainstTfjs, probeSequences } from '../../src/model/onnx/probe.ts';
+import { decodeNodes } from '../../src/model/onnx/proto.ts';
 import { dequantize, quantizeEmbeddings, quantizeRows } from '../../src/model/quantize.ts';
 
 const BAG = {
@@ -65,6 +66,15 @@ test('a quantised bag exports int8 codes (about a quarter of the bytes) and ORT 
   const probes = probeSequences({ count: 80, numWords: BAG.numWords, maxLen: 12, seed: 5 });
   const report = await checkOnnxAgainstTfjs(model, bytes, probes, 1e-5);
   assert.ok(report.maxDifference <= 1e-5);
+  // Only Gathers read the int8 tables: nothing widens a whole table, which ONNX Runtime would fold into
+  // float32 at every session creation (a cold start's cost).
+  const readers = decodeNodes(bytes).filter((n) =>
+    n.input.some((i) => /^embedding\/(codes|scales)$/.test(i)),
+  );
+  assert.deepEqual(
+    readers.map((n) => n.opType),
+    ['Gather', 'Gather'],
+  );
   model.dispose();
 });
 

@@ -74,7 +74,7 @@ export const PREDICTION_EXAMPLES: Record<string, Example> = {
   'four-reviews': {
     summary: 'The default model on the "four-reviews" request',
     value: {
-      model: { name: 'review-sentiment', version: '20261125T175904Z-43eb3d8f-int8' },
+      model: { name: 'review-sentiment', version: '20261125T175904Z-43eb3d8f-int8-gathered' },
       predictions: [
         {
           rating: 2,

@@ -127,7 +127,6 @@ let modelType: protobuf.Type | undefined;
 
 /** Serialises a model to ONNX bytes (a ModelProto). */
 export function encodeModel(m: ModelMessage): Uint8Array {
-  modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType('onnx.ModelProto');
   const message = {
     irVersion: m.irVersion,
     producerName: m.producerName,
@@ -142,7 +141,21 @@ export function encodeModel(m: ModelMessage): Uint8Array {
       output: m.outputs.map(valueInfoProto),
     },
   };
-  return modelType.encode(modelType.fromObject(message)).finish();
+  const type = modelProtoType();
+  return type.encode(type.fromObject(message)).finish();
+}
+
+/** The graph's nodes as written (op type, inputs, outputs): what tests and tools inspect of a model. */
+export function decodeNodes(bytes: Uint8Array): Pick<NodeMessage, 'opType' | 'input' | 'output'>[] {
+  const model = modelProtoType().toObject(modelProtoType().decode(bytes), { arrays: true }) as {
+    graph?: { node?: { opType: string; input: string[]; output: string[] }[] };
+  };
+  return (model.graph?.node ?? []).map(({ opType, input, output }) => ({ opType, input, output }));
+}
+
+function modelProtoType(): protobuf.Type {
+  modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType('onnx.ModelProto');
+  return modelType;
 }
 
 function nodeProto(node: NodeMessage): object {
