@@ -14,7 +14,6 @@ import {
   requestMetrics,
 } from './http/middlewares.ts';
 import type { HttpResponse } from './http/responses.ts';
-import { requestValidator } from './http/validate.ts';
 import { matchRoute } from './routes/index.ts';
 import type { HandlerDependencies } from './routes/route.ts';
 
@@ -23,8 +22,6 @@ export type { HandlerDependencies } from './routes/route.ts';
 export type Handler = middy.MiddyfiedHandler<ApiGatewayEvent, HttpResponse, Error, RequestContext>;
 
 export function createHandler(deps: HandlerDependencies): Handler {
-  // Compiles the request schema now (tens of ms), at init, instead of during the first request.
-  requestValidator(deps.config.limits);
   const serve = async (event: ApiGatewayEvent, context: RequestContext): Promise<HttpResponse> => {
     const request = toHttpRequest(event, context.awsRequestId, deps.config.limits.maxBodyBytes);
     const { handler, params, route } = matchRoute(request.method, request.path);

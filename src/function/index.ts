@@ -2,8 +2,8 @@
  * The Lambda entry. Everything here runs once per execution environment (init): configuration, logger,
  * storage and model service are created outside the handler and shared by every request.
  *
- * Only what loading the default model needs is imported statically; the request side (middy, the JSON
- * Schema validators, routes, the page) is imported after the model's download has started, so its
+ * Only what loading the default model needs is imported statically; the request side (middy, the
+ * request validator, routes, the page) is imported after the model's download has started, so its
  * evaluation overlaps the download instead of delaying it (esbuild splits it into its own chunk).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,7 +45,7 @@ const [{ createHandler }, { createRankingsReader }] = await Promise.all([
 const rankings = createRankingsReader({ uri: config.rankingsUri, storage: defaultStorage() });
 // A malformed FEEDBACK_URI fails here, at init, like every other bad setting.
 const feedback = config.feedbackUri === null ? null : defaultStorage().store(config.feedbackUri);
-// Built (its validator compiled) while the model may still be downloading.
+// Built while the model may still be downloading.
 export const handler = createHandler({ models, config, logger, metrics, rankings, feedback });
 
 await Promise.race([initLoad, sleep(INIT_WAIT_MS, undefined, { ref: false })]);

@@ -14,14 +14,15 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type Config, loadConfig } from '../../src/function/config.ts';
 import type { Example } from '../../src/function/contract/examples.ts';
 import { openApiDocument } from '../../src/function/contract/openapi.ts';
-import { contractSchemas } from '../../src/function/contract/schemas.ts';
+import { contractSchemas, type SchemaName } from '../../src/function/contract/schemas.ts';
 import { createHandler, type Handler } from '../../src/function/handler.ts';
-import { contractAjv, validateReviews } from '../../src/function/http/validate.ts';
+import { validateReviews } from '../../src/function/http/validate.ts';
 import { createLogger } from '../../src/function/logger.ts';
 import { fromServices } from '../../src/function/models.ts';
 import { createModelService } from '../../src/function/service.ts';
 import { createLocalContext } from '../../src/local/server.ts';
 import { selectBackend } from '../../src/model/backend.ts';
+import { contractValidator } from '../helpers/contract-ajv.ts';
 import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
 
 type Json = Record<string, unknown>;
@@ -74,11 +75,9 @@ async function call(method: string, path: string, body?: unknown) {
   return { ...response, json: JSON.parse(response.body) as Json };
 }
 
-/** A validator for one of the document's schemas, by the same ajv set-up the handler uses. */
-function schemaValidator(name: string) {
-  return contractAjv(config.limits).compile({
-    $ref: `urn:review-sentiment:contract#/components/schemas/${name}`,
-  });
+/** A validator for one of the document's schemas, as ajv compiles the contract. */
+function schemaValidator(name: SchemaName) {
+  return contractValidator(config.limits, name);
 }
 
 function operation(doc: Json, path: string, method: string): Json {

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { generateValidatorModule, VALIDATOR_FILE } from '../../scripts/generate-validator.ts';
 import { AppError, type FieldError, NotFoundError } from '../../src/errors.ts';
 import type { HttpRequest } from '../../src/function/http/event.ts';
 import { assertJsonContentType, parseJsonBody } from '../../src/function/http/json-body.ts';
 import { toProblem } from '../../src/function/http/problems.ts';
-import { validateReviews } from '../../src/function/http/validate.ts';
+import { reviewProblems, validateReviews } from '../../src/function/http/validate.ts';
 import { matchRoute } from '../../src/function/routes/index.ts';
+import { contractValidator } from '../helpers/contract-ajv.ts';
+import { anyText, FUZZ_SEED, fuzzParameters } from '../helpers/fuzz.ts';
 
 /** Matches an error whose HTTP problem has this status. */
 const withStatus =
@@ -163,6 +168,57 @@ function request(body: string | Uint8Array, contentType?: string): HttpRequest {
     requestId: 'r',
   };
 }
+
+/** Bodies of every shape the contract tells apart: right and wrong types, blanks, limits crossed. */
+const word = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '😀'), minLength: 1, maxLength: 11 });
+const text = fc.oneof(
+  { weight: 8, arbitrary: word.map((w) => `${w}z`.slice(-10)) },
+  anyText(14),
+  fc.constantFrom('', ' ', '\u200b', '😀'.repeat(10), '😀'.repeat(11)),
+);
+const field = fc.oneof(text, fc.integer(), fc.constant(null));
+const review = fc.oneof(
+  { weight: 12, arbitrary: text },
+  { weight: 4, arbitrary: fc.record({ text, title: fc.option(text) }, { requiredKeys: ['text'] }) },
+  fc.record({ text: field, title: field }, { requiredKeys: [] }),
+  fc.record({ text, extra: fc.integer() }),
+  fc.integer(),
+  fc.constant(null),
+  fc.array(text, { maxLength: 2 }),
+);
+const list = fc.array(review, { maxLength: 4 });
+const body = fc.oneof(
+  { weight: 3, arbitrary: list },
+  { weight: 3, arbitrary: fc.record({ reviews: list }) },
+  fc.record({ reviews: list, other: fc.integer() }),
+  fc.record({ reviews: field }),
+  field,
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
+);
+
+describe('the generated request validator (scripts/generate-validator.ts)', () => {
+  test('the committed module is what `npm run generate:validator` writes', async () => {
+    assert.equal(await readFile(VALIDATOR_FILE, 'utf8'), generateValidatorModule());
+  });
+
+  test(`answers as ajv compiling the whole contract, limits included (fast-check, seed ${FUZZ_SEED})`, () => {
+    const reference = contractValidator(LIMITS, 'PredictionRequest');
+    let refused = 0;
+    let overLimit = 0;
+    fc.assert(
+      fc.property(body, (sent) => {
+        const ours = reviewProblems(sent, LIMITS);
+        assert.deepEqual(ours, reviewProblems(sent, LIMITS, { shape: reference, checkLimits: false }));
+        if (ours.length > 0) refused++;
+        if (ours.some((p) => /at most/.test(p.detail))) overLimit++;
+      }),
+      fuzzParameters(2000),
+    );
+    // The bodies reach both sides of every rule, the limits included, so the equality above means something.
+    assert.ok(refused > 500 && refused < 1800, `${refused} of 2000 refused`);
+    assert.ok(overLimit > 100, `${overLimit} over a limit`);
+  });
+});
 
 describe('JSON bodies', () => {
   test('JSON media types in UTF-8 are accepted, and a missing content-type counts as JSON', () => {

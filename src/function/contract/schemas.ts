@@ -45,7 +45,21 @@ export function contractSchemas(limits: ReviewLimits): Record<SchemaName, JsonSc
   return { ...requestSchemas(limits), ...responseSchemas() };
 }
 
-function requestSchemas(limits: ReviewLimits) {
+/**
+ * The request's shape without its configured limits (maxItems, maxLength): what the request validator is
+ * generated from ahead of time (scripts/generate-validator.ts), since the limits are only known at run
+ * time. The validator checks the limits itself, by the same rules (../http/validate.ts).
+ */
+export function requestShapeSchemas(): Record<RequestSchemaName, JsonSchema> {
+  return requestSchemas(null);
+}
+
+export type RequestSchemaName = keyof ReturnType<typeof requestSchemas>;
+
+function requestSchemas(limits: ReviewLimits | null) {
+  const maxItems = limits ? { maxItems: limits.maxReviews } : {};
+  const maxLength = limits ? { maxLength: limits.maxReviewChars } : {};
+  const upTo = limits ? `at most ${limits.maxReviewChars}` : 'at most MAX_REVIEW_CHARS';
   return {
     PredictionRequest: {
       title: 'PredictionRequest',
@@ -58,7 +72,7 @@ function requestSchemas(limits: ReviewLimits) {
       description: 'Reviews in the order their predictions are wanted.',
       type: 'array',
       minItems: 1,
-      maxItems: limits.maxReviews,
+      ...maxItems,
       items: ref('Review'),
     },
     ReviewsObject: {
@@ -76,11 +90,11 @@ function requestSchemas(limits: ReviewLimits) {
     ReviewText: {
       title: 'ReviewText',
       description:
-        `A review's text: at least one non-whitespace character, at most ${limits.maxReviewChars} ` +
+        `A review's text: at least one non-whitespace character, ${upTo} ` +
         'characters (Unicode code points).',
       type: 'string',
       minLength: 1,
-      maxLength: limits.maxReviewChars,
+      ...maxLength,
       pattern: '\\S',
     },
     ReviewObject: {
@@ -94,7 +108,7 @@ function requestSchemas(limits: ReviewLimits) {
       title: 'ReviewTitle',
       description: 'Joined to the text with a space before scoring, as training joins them.',
       type: ['string', 'null'],
-      maxLength: limits.maxReviewChars,
+      ...maxLength,
     },
   } satisfies Partial<Record<SchemaName, JsonSchema>>;
 }

@@ -1,15 +1,19 @@
 /**
- * Validates a POST /predictions body against the contract's JSON Schema (src/function/contract/) with
- * ajv, so the shape is written once: this module only words ajv's findings for clients. Every offending
- * item is reported with a JSON Pointer into the body, so a client can fix all of them at once. Details
- * never quote the review text (it must not reach logs).
+ * Validates a POST /predictions body against the contract's JSON Schema (src/function/contract/), so the
+ * shape is written once: this module only words the findings for clients. The shape is checked by code
+ * generated from the schemas ahead of time (./request-shape.generated.js, `npm run generate:validator`:
+ * no schema is compiled at run time); the configured limits, which the published schemas also carry,
+ * are checked here by the same rules. Every offending item is reported with a JSON Pointer into the
+ * body, so a client can fix all of them at once. Details never quote the review text (it must not reach
+ * logs).
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { FieldError } from '../../errors.ts';
 import { isBlank } from '../../text/invisible.ts';
 import type { Review } from '../../text/review.ts';
-import { contractSchemas, type ReviewLimits } from '../contract/schemas.ts';
+import type { ReviewLimits } from '../contract/schemas.ts';
 import { invalidReviews } from './problems.ts';
+import { validate as validateShape } from './request-shape.generated.js';
 
 export type { ReviewLimits } from '../contract/schemas.ts';
 
@@ -18,53 +22,30 @@ const REVIEW_SHAPE = 'review must be a string or an object {"text", "title"}';
 
 /** Returns the reviews in input order or throws invalidReviews (422) listing every problem. */
 export function validateReviews(body: unknown, limits: ReviewLimits): Review[] {
-  const validate = requestValidator(limits);
-  const valid = validate(body);
-  const blank = blankTexts(body);
-  if (valid && blank.length === 0) {
-    const list: (string | Review)[] = Array.isArray(body) ? body : (body as { reviews: Review[] }).reviews;
-    return list.map((item) => (typeof item === 'string' ? { text: item } : item));
-  }
-  throw invalidReviews(fieldErrors([...(validate.errors ?? []), ...blank], body, limits));
+  const found = reviewProblems(body, limits);
+  if (found.length > 0) throw invalidReviews(found);
+  const list: (string | Review)[] = Array.isArray(body) ? body : (body as { reviews: Review[] }).reviews;
+  return list.map((item) => (typeof item === 'string' ? { text: item } : item));
 }
 
-const validators = new Map<string, ValidateFunction>();
-
-/** One compiled validator per set of limits (in practice one per process: the limits come from config). */
-export function requestValidator(limits: ReviewLimits): ValidateFunction {
-  const key = `${limits.maxReviews}/${limits.maxReviewChars}`;
-  let validate = validators.get(key);
-  if (!validate) {
-    validate = contractAjv(limits).compile({ $ref: `${CONTRACT_ID}#/components/schemas/PredictionRequest` });
-    validators.set(key, validate);
-  }
-  return validate;
+export interface ProblemOptions {
+  /** The shape check; default the generated one. A test passes ajv's compile of the whole contract. */
+  shape?: ValidateFunction;
+  /** Check the limits here (default); off when `shape` already holds them. */
+  checkLimits?: boolean;
 }
 
-const CONTRACT_ID = 'urn:review-sentiment:contract';
-
-/**
- * An ajv holding the contract as one document shaped like OpenAPI's components, so the schemas' own
- * `#/components/schemas/...` references resolve unchanged. `verbose` keeps each failing value and schema,
- * which the messages below need (counts, the kind of value received).
- */
-export function contractAjv(limits: ReviewLimits): Ajv2020 {
-  const ajv = new Ajv2020({
-    allErrors: true,
-    verbose: true,
-    allowUnionTypes: true,
-    validateFormats: false,
-    // ajv's optimiser pass only trims the generated code; skipping it cut the cold compile from 64 to
-    // 38 ms (init time, on every cold start), and a validation of 100 reviews is microseconds either way.
-    code: { optimize: false },
-    // Checking our schemas against JSON Schema's meta-schema first compiles the meta-schema itself: ~30 ms
-    // of every cold start spent re-proving a document that does not change at run time. The unit tests
-    // check the schemas against the meta-schema instead (test/unit/function-contract.test.ts).
-    validateSchema: false,
-  });
-  ajv.addKeyword('components');
-  ajv.addSchema({ $id: CONTRACT_ID, components: { schemas: contractSchemas(limits) } });
-  return ajv;
+/** Every problem of a body, in reading order; none when it is a valid request. */
+export function reviewProblems(
+  body: unknown,
+  limits: ReviewLimits,
+  options: ProblemOptions = {},
+): FieldError[] {
+  const shape = options.shape ?? validateShape;
+  const valid = shape(body);
+  const limitErrors = options.checkLimits === false ? [] : overLimits(body, limits);
+  const found = [...(valid ? [] : (shape.errors ?? [])), ...blankTexts(body), ...limitErrors];
+  return found.length === 0 ? [] : fieldErrors(found, body, limits);
 }
 
 /**
@@ -124,6 +105,37 @@ function blankTexts(body: unknown): ErrorObject[] {
     const instancePath = `${list}/${index}${typeof item === 'string' ? '' : '/text'}`;
     return [{ keyword: 'minLength', instancePath, schemaPath: '', params: {}, data: text } as ErrorObject];
   });
+}
+
+/**
+ * The configured limits, as the published schemas' maxItems and maxLength say them and where JSON Schema
+ * would apply them: the list's size, and the length in code points of every text and title that is a
+ * string, whatever else is wrong with its review (ajv reports every error, and so does this).
+ */
+function overLimits(body: unknown, limits: ReviewLimits): ErrorObject[] {
+  const inBody = Array.isArray(body);
+  const reviews: unknown = inBody ? body : isObject(body) ? body.reviews : undefined;
+  if (!Array.isArray(reviews)) return [];
+  const list = inBody ? '' : '/reviews';
+  const found: ErrorObject[] = [];
+  const failed = (keyword: string, instancePath: string, data: unknown, title: string) =>
+    found.push({ keyword, instancePath, schemaPath: '', params: {}, data, parentSchema: { title } });
+  if (reviews.length > limits.maxReviews) failed('maxItems', list, reviews, 'ReviewList');
+  const tooLong = (value: unknown) =>
+    typeof value === 'string' && charsOverLimit(value, limits.maxReviewChars) !== undefined;
+  reviews.forEach((item: unknown, index) => {
+    const at = `${list}/${index}`;
+    if (tooLong(item)) failed('maxLength', at, item, 'ReviewText');
+    if (!isObject(item)) return;
+    if (tooLong(item.text)) failed('maxLength', `${at}/text`, item.text, 'ReviewText');
+    if (tooLong(item.title)) failed('maxLength', `${at}/title`, item.title, 'ReviewTitle');
+  });
+  return found;
+}
+
+/** A JSON object (JSON Schema's "object": not null, not an array). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describeError(error: ErrorObject, limits: ReviewLimits): FieldError {
