@@ -8,10 +8,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { BadRequestError } from '../errors.ts';
 import { type DirLocation, dirKind } from './dir.ts';
 import { type S3Location, s3Kind } from './s3.ts';
-import { createS3Client, type S3ClientOptions } from './s3-client.ts';
+import { type FastGetConfig, fastGetConfig } from './s3-get.ts';
+import type { S3ClientOptions } from './s3-options.ts';
 import type { ByteRange, StorageContext, StorageKind, Store } from './store.ts';
 
-export { createS3Client, S3_DEFAULTS, type S3ClientOptions } from './s3-client.ts';
+export { S3_DEFAULTS, type S3ClientOptions } from './s3-options.ts';
 export type { ByteRange, Store } from './store.ts';
 
 /** URI scheme → kind. A path without a scheme is a folder. */
@@ -57,11 +58,21 @@ export function parseStorageUri(uri: string): StorageLocation {
 }
 
 export function createStorage(options: StorageOptions = {}): Storage {
-  let client: S3Client | undefined;
+  let client: Promise<S3Client> | undefined;
+  let fast: FastGetConfig | null | undefined;
   const context: StorageContext = {
     s3: () => {
-      client ??= isClient(options.s3) ? options.s3 : createS3Client(options.s3);
+      const given = options.s3;
+      client ??= isClient(given)
+        ? Promise.resolve(given)
+        : import('./s3-client.ts').then(({ createS3Client }) => createS3Client(given));
       return client;
+    },
+    // A given client keeps every request (its endpoint and credentials are its own); options or the
+    // environment let whole-object reads skip the SDK.
+    s3Get: () => {
+      if (fast === undefined) fast = isClient(options.s3) ? null : fastGetConfig(options.s3);
+      return fast;
     },
   };
   return {

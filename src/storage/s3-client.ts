@@ -1,27 +1,8 @@
 /** The one place S3 clients are configured (checksum mode, timeouts, retries); serving, training and tests use it. */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3_DEFAULTS, type S3ClientOptions } from './s3-options.ts';
 
-export interface S3ClientOptions {
-  /** An S3-compatible endpoint (s3rver, MinIO); implies path-style addressing. */
-  endpoint?: string;
-  region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** TCP connect limit per attempt. */
-  connectionTimeoutMs?: number;
-  /** Limit per attempt until the response headers arrive. */
-  requestTimeoutMs?: number;
-  /** Limit on inactivity while a body streams (a paused consumer counts as inactive). */
-  socketTimeoutMs?: number;
-  maxAttempts?: number;
-}
-
-/** Cold start budget: a stalled S3 request fails in seconds and is retried, not waited on for minutes. */
-export const S3_DEFAULTS = {
-  connectionTimeoutMs: 3000,
-  requestTimeoutMs: 5000,
-  socketTimeoutMs: 10_000,
-  maxAttempts: 3,
-} as const;
+export { S3_DEFAULTS, type S3ClientOptions } from './s3-options.ts';
 
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
   const region = options.region ?? process.env.AWS_REGION ?? (options.endpoint ? 'us-east-1' : undefined);

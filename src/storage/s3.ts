@@ -1,14 +1,21 @@
 /** S3 (and S3-compatible servers): `s3://bucket/prefix/`. */
 import { Readable } from 'node:stream';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
-import { type ByteRange, checkByteRange, type StorageKind, type Store } from './store.ts';
+import { fastGet } from './s3-get.ts';
+import {
+  type ByteRange,
+  checkByteRange,
+  type StorageContext,
+  type StorageKind,
+  type Store,
+} from './store.ts';
+
+/**
+ * The AWS SDK loads on first use, not with this module: reading a bundle goes through ./s3-get.ts, so a
+ * cold start never pays for the SDK unless it writes, lists, or its GET needs the SDK's help.
+ */
+const sdk = () => import('@aws-sdk/client-s3');
 
 export interface S3Location {
   kind: 's3';
@@ -43,13 +50,13 @@ export const s3Kind: StorageKind<S3Location> = {
     if (prefix.includes('//')) throw new BadRequestError(`${JSON.stringify(uri)} has an empty path segment`);
     return { kind: 's3', bucket, prefix: prefix === '/' ? '' : prefix };
   },
-  open: (location, context) => new S3Store(context.s3(), location.bucket, location.prefix),
+  open: (location, context) => new S3Store(context, location.bucket, location.prefix),
   object(uri, context) {
     const { bucket, key } = splitS3Uri(uri);
     if (key.length === 0 || key.endsWith('/')) {
       throw new BadRequestError(`${JSON.stringify(uri)} names a prefix, not an object (s3://bucket/key)`);
     }
-    return { store: new S3Store(context.s3(), bucket, ''), key };
+    return { store: new S3Store(context, bucket, ''), key };
   },
 };
 
@@ -80,14 +87,18 @@ function s3Error(uri: string, error: unknown): Error {
 }
 
 export class S3Store implements Store {
-  readonly client: S3Client;
+  readonly #context: StorageContext;
   readonly bucket: string;
   readonly prefix: string;
 
-  constructor(client: S3Client, bucket: string, prefix: string) {
-    this.client = client;
+  constructor(context: StorageContext, bucket: string, prefix: string) {
+    this.#context = context;
     this.bucket = bucket;
     this.prefix = prefix;
+  }
+
+  #client(): Promise<S3Client> {
+    return this.#context.s3();
   }
 
   describe(): string {
@@ -99,8 +110,14 @@ export class S3Store implements Store {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    const fast = this.#context.s3Get();
+    if (fast) {
+      const bytes = await fastGet(fast, this.bucket, this.prefix + key, this.uriOf(key));
+      if (bytes) return bytes;
+    }
     try {
-      const out = await this.client.send(
+      const { GetObjectCommand } = await sdk();
+      const out = await (await this.#client()).send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }),
       );
       if (!out.Body) throw new Error('GetObject returned no body');
@@ -124,6 +141,7 @@ export class S3Store implements Store {
     contentType: string | undefined,
     onlyNew: boolean,
   ): Promise<void> {
+    const { PutObjectCommand } = await sdk();
     const command = new PutObjectCommand({
       Bucket: this.bucket,
       Key: this.prefix + key,
@@ -133,7 +151,7 @@ export class S3Store implements Store {
       ...(onlyNew ? { IfNoneMatch: '*' } : {}),
     });
     try {
-      await this.client.send(command);
+      await (await this.#client()).send(command);
     } catch (error) {
       const status = (error as AwsErrorLike | undefined)?.$metadata?.httpStatusCode;
       if (onlyNew && (status === 412 || status === 409)) {
@@ -145,7 +163,10 @@ export class S3Store implements Store {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      const { HeadObjectCommand } = await sdk();
+      await (await this.#client()).send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }),
+      );
       return true;
     } catch (error) {
       const mapped = s3Error(this.uriOf(key), error);
@@ -156,9 +177,10 @@ export class S3Store implements Store {
 
   async hasAny(prefix: string): Promise<boolean> {
     // No MaxKeys: a version prefix holds a handful of keys, and s3rver fails (500) on truncated listings.
-    const command = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix });
     try {
-      const out = await this.client.send(command);
+      const { ListObjectsV2Command } = await sdk();
+      const command = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix });
+      const out = await (await this.#client()).send(command);
       return (out.KeyCount ?? out.Contents?.length ?? 0) > 0;
     } catch (error) {
       throw s3Error(this.uriOf(prefix), error);
@@ -169,8 +191,10 @@ export class S3Store implements Store {
     const keys: string[] = [];
     let token: string | undefined;
     try {
+      const { ListObjectsV2Command } = await sdk();
+      const client = await this.#client();
       do {
-        const out = await this.client.send(
+        const out = await client.send(
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
@@ -189,7 +213,8 @@ export class S3Store implements Store {
   }
 
   stream(key: string, range?: ByteRange): Readable {
-    const { client, bucket } = this;
+    const { bucket } = this;
+    const client = () => this.#client();
     const fullKey = this.prefix + key;
     const uri = this.uriOf(key);
     checkByteRange(range, uri);
@@ -198,7 +223,8 @@ export class S3Store implements Store {
     async function* chunks(): AsyncGenerator<Uint8Array> {
       let body: Readable;
       try {
-        const out = await client.send(
+        const { GetObjectCommand } = await sdk();
+        const out = await (await client()).send(
           new GetObjectCommand({ Bucket: bucket, Key: fullKey, ...(header ? { Range: header } : {}) }),
         );
         body = out.Body as Readable;

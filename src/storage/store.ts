@@ -55,7 +55,10 @@ export function checkByteRange(range: ByteRange | undefined, uri: string): ByteR
 
 /** Clients a storage kind may need, made once per Storage and only when first used. */
 export interface StorageContext {
-  s3(): import('@aws-sdk/client-s3').S3Client;
+  /** The AWS SDK's client (its module is imported on the first call). */
+  s3(): Promise<import('@aws-sdk/client-s3').S3Client>;
+  /** Settings for whole-object reads without the SDK (./s3-get.ts), or null when only the SDK applies. */
+  s3Get(): import('./s3-get.ts').FastGetConfig | null;
 }
 
 /** One kind of storage (a folder, S3, …): one file in src/storage/ and one line in its registry. */

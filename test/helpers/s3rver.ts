@@ -15,12 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  createS3Client,
-  createStorage,
-  type S3ClientOptions,
-  type Storage,
-} from '../../src/storage/index.ts';
+import { createStorage, type S3ClientOptions, type Storage } from '../../src/storage/index.ts';
+import { createS3Client } from '../../src/storage/s3-client.ts';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -41,7 +37,7 @@ export interface S3rverHandle {
   stop(): Promise<void>;
 }
 
-/** s3rver accepts these fixed credentials (it checks signatures). */
+/** s3rver accepts these fixed credentials (it checks the access key id; v4 signatures: test/helpers/sigv4.ts). */
 export function testS3Client(endpoint: string, options: Omit<S3ClientOptions, 'endpoint'> = {}): S3Client {
   return createS3Client({
     endpoint,
@@ -79,17 +75,28 @@ export async function startS3rver(bucket = 'models-bucket'): Promise<S3rverHandl
 
 /**
  * pass: forward. stall: never answer. error500: answer 500 InternalError. reset: drop the connection.
- * corrupt: forward, then flip one byte of the response body.
+ * corrupt: forward, then flip one byte of the response body. truncate: forward the headers and half the
+ * body, then drop the connection.
  */
-export type Fault = 'pass' | 'stall' | 'error500' | 'reset' | 'corrupt';
+export type Fault = 'pass' | 'stall' | 'error500' | 'reset' | 'corrupt' | 'truncate';
 /** `path` is the URL path without the query (the SDK appends e.g. ?x-id=GetObject). */
 export type FaultRule = (request: { method: string; path: string }) => Fault;
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  fault: Fault;
+  userAgent: string;
+  /** The request target as sent (path and query, percent-encoded). */
+  url: string;
+  headers: IncomingMessage['headers'];
+}
 
 export interface FaultProxy {
   endpoint: string;
   port: number;
-  /** Every request seen, in order. */
-  requests: { method: string; path: string; fault: Fault }[];
+  /** Every request seen, in order (the user agent tells the fast GET from the SDK). */
+  requests: ProxiedRequest[];
   setRule(rule: FaultRule): void;
   stop(): Promise<void>;
 }
@@ -106,7 +113,14 @@ export async function startFaultProxy(target: string, port = 0): Promise<FaultPr
     const url = req.url ?? '/';
     const path = new URL(url, 'http://proxy').pathname;
     const fault = rule({ method, path });
-    requests.push({ method, path, fault });
+    requests.push({
+      method,
+      path,
+      fault,
+      userAgent: req.headers['user-agent'] ?? '',
+      url,
+      headers: req.headers,
+    });
     if (fault === 'stall') return;
     if (fault === 'reset') {
       req.socket.destroy();
@@ -122,7 +136,7 @@ export async function startFaultProxy(target: string, port = 0): Promise<FaultPr
     // Headers go through unchanged: the SigV4 signature covers the Host header.
     const forward = httpRequest(
       { hostname: upstream.hostname, port: upstream.port, method, path: url, headers: req.headers },
-      (upstreamRes) => relay(upstreamRes, res, fault === 'corrupt'),
+      (upstreamRes) => relay(upstreamRes, res, fault),
     );
     forward.on('error', () => res.destroy());
     req.pipe(forward);
@@ -146,8 +160,8 @@ export async function startFaultProxy(target: string, port = 0): Promise<FaultPr
   };
 }
 
-function relay(from: IncomingMessage, to: ServerResponse, corrupt: boolean): void {
-  if (!corrupt) {
+function relay(from: IncomingMessage, to: ServerResponse, fault: Fault): void {
+  if (fault !== 'corrupt' && fault !== 'truncate') {
     to.writeHead(from.statusCode ?? 502, from.headers);
     from.pipe(to);
     return;
@@ -157,7 +171,12 @@ function relay(from: IncomingMessage, to: ServerResponse, corrupt: boolean): voi
   from.on('end', () => {
     const body = Buffer.concat(chunks);
     const middle = body.length >> 1;
+    to.writeHead(from.statusCode ?? 502, from.headers);
+    if (fault === 'truncate') {
+      to.write(body.subarray(0, middle), () => to.destroy());
+      return;
+    }
     if (body.length > 0) body[middle] = (body[middle] ?? 0) ^ 0xff;
-    to.writeHead(from.statusCode ?? 502, from.headers).end(body);
+    to.end(body);
   });
 }

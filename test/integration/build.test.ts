@@ -12,12 +12,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { type BuildResult, buildFunction, PROJECT_ROOT } from '../../scripts/build.ts';
+import { publishBundle } from '../../src/bundle/publish.ts';
 import { createLocalContext } from '../../src/local/server.ts';
+import { startS3rver } from '../helpers/s3rver.ts';
 import { makeTinyBundle, writeBundleDir } from '../helpers/tiny-bundle.ts';
 
 const SMOKE = join(PROJECT_ROOT, 'scripts', 'smoke.ts');
 const PREDICTIONS_EVENT = join(PROJECT_ROOT, 'events', 'predictions-4-reviews.json');
 const HEALTH_EVENT = join(PROJECT_ROOT, 'events', 'health.json');
+const FEEDBACK_EVENT = join(PROJECT_ROOT, 'events', 'feedback-ok.json');
 
 interface Run {
   code: number | null;
@@ -172,6 +175,67 @@ describe('esbuild bundle of the Lambda entry', () => {
     assert.equal(tfjs.status, 200);
     assert.ok(tfjs.tf > 0, 'the probe sees tfjs when it is used (so the check above can fail)');
     assert.equal(tfjs.ort, 0);
+  });
+
+  test('a cold start from S3 with Lambda-style credentials never loads the AWS SDK; a write does', async () => {
+    const sdkChunks: string[] = [];
+    for (const output of build.outputs) {
+      if ((await readFile(output, 'utf8')).includes('var S3Client = class')) sdkChunks.push(output);
+    }
+    assert.equal(sdkChunks.length, 1, 'one chunk holds the SDK client');
+    const s3 = await startS3rver();
+    try {
+      const files = (await makeTinyBundle()).files;
+      await publishBundle(files, `s3://${s3.bucket}/models/review-sentiment/`, {
+        storage: s3.storage,
+      });
+      // Records every module it resolves while it answers each event file it is given, in order.
+      const probe = `
+        import { registerHooks } from 'node:module';
+        import { readFile } from 'node:fs/promises';
+        const loaded = new Set();
+        registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); loaded.add(r.url); return r; } });
+        const { handler } = await import(process.argv[1]);
+        const context = { awsRequestId: 'probe', getRemainingTimeInMillis: () => 29000 };
+        const status = [];
+        for (const file of process.argv.slice(2)) { const r = await handler(JSON.parse(await readFile(file, "utf8")), context); status.push(r.statusCode); if (r.statusCode >= 400) console.error(r.body); }
+        console.log(JSON.stringify({ status, loaded: [...loaded] }));
+        process.exit(0);
+      `;
+      const run = async (events: string[]) => {
+        const result = await runNode(
+          ['--input-type=module', '-e', probe, pathToFileURL(build.outfile).href, ...events],
+          {
+            MODEL_URI: `s3://${s3.bucket}/models/review-sentiment/`,
+            FEEDBACK_URI: `s3://${s3.bucket}/feedback/`,
+            AWS_ENDPOINT_URL_S3: s3.endpoint,
+            AWS_ACCESS_KEY_ID: 'S3RVER',
+            AWS_SECRET_ACCESS_KEY: 'S3RVER',
+            AWS_REGION: 'us-east-1',
+            LOG_LEVEL: 'WARN',
+          },
+        );
+        assert.equal(result.code, 0, result.stderr);
+        const out = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+          status: number[];
+          loaded: string[];
+        };
+        const sdk = out.loaded.filter((url) =>
+          sdkChunks.some((chunk) => url.endsWith(chunk.split('/').pop() ?? '')),
+        );
+        return { status: out.status, sdk: sdk.length, stderr: result.stderr };
+      };
+      const read = await run([PREDICTIONS_EVENT]);
+      assert.deepEqual({ status: read.status, sdk: read.sdk }, { status: [200], sdk: 0 }, read.stderr);
+      const write = await run([PREDICTIONS_EVENT, FEEDBACK_EVENT]);
+      assert.deepEqual(
+        { status: write.status, sdk: write.sdk },
+        { status: [200, 202], sdk: 1 },
+        write.stderr,
+      );
+    } finally {
+      await s3.stop();
+    }
   });
 
   test('scripts/smoke.ts passes on the bundle with the 4-review event', async () => {
