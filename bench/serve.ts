@@ -64,7 +64,7 @@ const SETTINGS = {
   reviews64: { count: 64, minWords: 40, maxWords: 60 },
   natural100: { count: 100 },
   batch: { reviews: 10_000, batchSize: 100, ortThreads: 1, torchThreads: 1 },
-  coldStart: { runs: 7, nodeBaselineRuns: 5, bucket: 'models-bucket', prefix: 'review-sentiment/' },
+  coldStart: { runs: 11, nodeBaselineRuns: 5, bucket: 'models-bucket', prefix: 'review-sentiment/' },
   torchThreads: [1, 2],
   pauseMs: 20,
 } as const;
