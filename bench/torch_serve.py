@@ -3,9 +3,11 @@ weights.bin/model.json with numpy, scoring the same encoded reviews, each archit
 best for variable-length rows:
   lstm  embedding -> [bidirectional] LSTM -> dense softmax: one packed batch (pack_padded_sequence over the
         real lengths), which equals the masked computation.
-  bag   fastText: word ids + hashed word-pair ids -> mean of their embeddings -> dense softmax: one
-        nn.EmbeddingBag(mode="mean") call over the flat ids with per-row offsets (no padding at all), the
-        pair hashes computed with tensor ops from the same ids inside the timed region.
+  bag   fastText: word ids + hashed word-pair ids -> mean (or sqrtn) of their embeddings -> dense softmax:
+        one nn.EmbeddingBag call over the flat ids with per-row offsets (no padding at all), the pair hashes
+        computed with tensor ops from the same ids inside the timed region. mean is mode="mean"; sqrtn
+        (sum / sqrt(ids in the row), the bundle's MaskedPooling mode) is mode="sum" divided by the root of
+        each row's id count, which PyTorch's bags do not offer as a mode.
 
 The peer also tokenises: the bundle's normaliser (src/text/normalize.ts) restated in Python and its
 tokenizer.json, checked against the service's ids for every text it is given, so "from review text to
@@ -106,12 +108,13 @@ class BagPeer(nn.Module):
     def __init__(self):
         super().__init__()
         ngrams = layers["NgramIds"]
-        if layers.get("MaskedPooling", {}).get("mode") != "mean":
-            raise SystemExit("the peer reproduces the `bag` architecture with mean pooling only")
+        self.pooling = layers.get("MaskedPooling", {}).get("mode")
+        if self.pooling not in ("mean", "sqrtn"):
+            raise SystemExit(f"the peer reproduces `bag` with mean or sqrtn pooling, not {self.pooling!r}")
         self.num_words, self.buckets = ngrams["num_words"], ngrams["buckets"]
-        self.bag = nn.EmbeddingBag.from_pretrained(embedding, mode="mean")
+        self.bag = nn.EmbeddingBag.from_pretrained(embedding, mode="mean" if self.pooling == "mean" else "sum")
         self.out = linear_output()
-        self.info = {"arch": "bag", "numWords": self.num_words, "buckets": self.buckets}
+        self.info = {"arch": "bag", "numWords": self.num_words, "buckets": self.buckets, "pooling": self.pooling}
 
     def forward(self, sequences):
         lengths = torch.tensor([len(s) for s in sequences], dtype=torch.int64)
@@ -124,7 +127,12 @@ class BagPeer(nn.Module):
         counts = lengths + (lengths - 1).clamp(min=0)
         offsets = torch.cat([torch.zeros(1, dtype=torch.int64), counts.cumsum(0)[:-1]])
         # An empty row is an empty bag: EmbeddingBag gives zeros, as the masked mean does.
-        return torch.softmax(self.out(self.bag(ids[order], offsets)), dim=1)
+        pooled = self.bag(ids[order], offsets)
+        if self.pooling == "sqrtn":
+            # Every word and every in-row pair is a real (non-zero) id, so counts is the layer's mask sum;
+            # clamp(min=1) as the layer's max(count, 1): an empty row's zero sum stays 0.
+            pooled = pooled / counts.clamp(min=1).to(pooled.dtype).sqrt().unsqueeze(1)
+        return torch.softmax(self.out(pooled), dim=1)
 
 
 PEERS = {"NgramIds": BagPeer, "LSTM": LstmPeer, "Bidirectional": LstmPeer}

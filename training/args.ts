@@ -10,7 +10,7 @@ import {
   type ArchitectureSettings,
   ORIGINAL_ARCHITECTURE,
 } from '../src/model/architectures/index.ts';
-import { MAX_NGRAM_VOCABULARY } from '../src/model/architectures/layers.ts';
+import { MAX_NGRAM_VOCABULARY, POOLING_MODES } from '../src/model/architectures/layers.ts';
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from '../src/model/backend.ts';
 import { DECISION_RULES, type DecisionRule, isDecisionRule } from '../src/model/postprocess.ts';
 import {
@@ -127,6 +127,13 @@ export const FLAGS: readonly Flag[] = [
   F('lstmUnits', 'int', 'Model', 'LSTM units'),
   F('bidirectional', 'boolean', 'Model', 'bidirectional LSTM'),
   F('buckets', 'int', 'Model', 'hashed word-pair buckets of the bag architecture (0: single words only)'),
+  F(
+    'pooling',
+    'string',
+    'Model',
+    "how the bag architecture pools its embeddings (sqrtn: sum / sqrt(tokens), so a long text's evidence adds up)",
+    POOLING_MODES,
+  ),
   F('dropout', 'float', 'Model', 'dropout on embeddings and LSTM output (0 disables)'),
   F('epochs', 'int', 'Fit', 'maximum epochs'),
   F('batchSize', 'int', 'Fit', 'batch size'),
@@ -331,6 +338,8 @@ function validate(c: TrainConfig): TrainConfig {
     `--baselines: unknown ${unknown.join(', ')}; use ${Object.keys(BASELINE_SETUPS).join(', ')} or none`,
   );
   check(c.buckets === 0 || c.arch === 'bag', '--buckets needs --arch bag');
+  // lstm-pool's pooling is fixed (mean-max) and lstm does not pool: the flag would be recorded, not used.
+  check(c.pooling === 'mean' || c.arch === 'bag', '--pooling needs --arch bag');
   check(
     c.arch !== 'bag' || c.numWords <= MAX_NGRAM_VOCABULARY,
     `--arch bag takes at most ${MAX_NGRAM_VOCABULARY} words`,

@@ -42,6 +42,7 @@ export async function makeTinyBundle(options: TinyBundleOptions = {}): Promise<{
   const architecture = {
     arch: options.arch ?? 'lstm',
     buckets: 0,
+    pooling: 'mean' as const,
     numWords: tokenizer.numWords,
     numClasses: labels.length,
     embeddingDim: 8,

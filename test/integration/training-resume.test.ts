@@ -41,6 +41,7 @@ const newModel = () =>
   createModel({
     arch: 'lstm',
     buckets: 0,
+    pooling: 'mean',
     numWords: 30,
     numClasses: 3,
     embeddingDim: 8,

@@ -21,6 +21,7 @@ const BAG = {
   lstmUnits: 4,
   bidirectional: false,
   buckets: 17,
+  pooling: 'mean',
   dropout: 0,
   maskZero: true,
   numClasses: 5,
@@ -53,30 +54,32 @@ test('quantizeRows: each value within half a step of its row scale; zero rows st
   );
 });
 
-test('a quantised bag exports int8 codes (about a quarter of the bytes) and ORT equals tfjs within 1e-5', async () => {
-  await selectBackend('cpu');
-  const model = createModel({ ...BAG });
-  const floatBytes = exportToOnnx(model).byteLength;
-  const tables = quantizeEmbeddings(model);
-  assert.deepEqual([...tables.keys()], ['embedding']);
-  const bytes = exportToOnnx(model, { quantized: tables });
-  const table = (BAG.numWords + BAG.buckets) * BAG.embeddingDim;
-  // Codes save 3 of every 4 table bytes; the scales (4 per row) and four more nodes take some back.
-  assert.ok(floatBytes - bytes.byteLength >= table * 3 - (BAG.numWords + BAG.buckets) * 4 - 512);
-  const probes = probeSequences({ count: 80, numWords: BAG.numWords, maxLen: 12, seed: 5 });
-  const report = await checkOnnxAgainstTfjs(model, bytes, probes, 1e-5);
-  assert.ok(report.maxDifference <= 1e-5);
-  // Only Gathers read the int8 tables: nothing widens a whole table, which ONNX Runtime would fold into
-  // float32 at every session creation (a cold start's cost).
-  const readers = decodeNodes(bytes).filter((n) =>
-    n.input.some((i) => /^embedding\/(codes|scales)$/.test(i)),
-  );
-  assert.deepEqual(
-    readers.map((n) => n.opType),
-    ['Gather', 'Gather'],
-  );
-  model.dispose();
-});
+for (const pooling of ['mean', 'sqrtn'] as const) {
+  test(`a quantised ${pooling} bag exports int8 codes (about a quarter of the bytes) and ORT equals tfjs within 1e-5`, async () => {
+    await selectBackend('cpu');
+    const model = createModel({ ...BAG, pooling });
+    const floatBytes = exportToOnnx(model).byteLength;
+    const tables = quantizeEmbeddings(model);
+    assert.deepEqual([...tables.keys()], ['embedding']);
+    const bytes = exportToOnnx(model, { quantized: tables });
+    const table = (BAG.numWords + BAG.buckets) * BAG.embeddingDim;
+    // Codes save 3 of every 4 table bytes; the scales (4 per row) and four more nodes take some back.
+    assert.ok(floatBytes - bytes.byteLength >= table * 3 - (BAG.numWords + BAG.buckets) * 4 - 512);
+    const probes = probeSequences({ count: 80, numWords: BAG.numWords, maxLen: 12, seed: 5 });
+    const report = await checkOnnxAgainstTfjs(model, bytes, probes, 1e-5);
+    assert.ok(report.maxDifference <= 1e-5);
+    // Only Gathers read the int8 tables: nothing widens a whole table, which ONNX Runtime would fold into
+    // float32 at every session creation (a cold start's cost).
+    const readers = decodeNodes(bytes).filter((n) =>
+      n.input.some((i) => /^embedding\/(codes|scales)$/.test(i)),
+    );
+    assert.deepEqual(
+      readers.map((n) => n.opType),
+      ['Gather', 'Gather'],
+    );
+    model.dispose();
+  });
+}
 
 test('the exporter refuses tables whose values are not the layer weights', () => {
   const model = createModel({ ...BAG });

@@ -176,6 +176,7 @@ test('the factory builds a bidirectional variant that serialises and reloads', a
   const model = createModel({
     arch: 'lstm',
     buckets: 0,
+    pooling: 'mean',
     numWords: 30,
     numClasses: 5,
     embeddingDim: 4,

@@ -56,6 +56,7 @@ test('an LSTM model builds and predicts without the umbrella (orthogonal initial
     lstmUnits: 3,
     bidirectional: true,
     buckets: 0,
+    pooling: 'mean',
     dropout: 0,
     maskZero: true,
     seed: 1,

@@ -309,6 +309,7 @@ describe('training on wasm matches cpu', () => {
     const architecture = {
       arch: 'lstm',
       buckets: 0,
+      pooling: 'mean' as const,
       numWords: 30,
       numClasses: 5,
       embeddingDim: 8,

@@ -15,6 +15,7 @@ import { ARCHITECTURE_NAMES, type Architecture, createModel } from '../../src/mo
 import {
   MAX_NGRAM_VOCABULARY,
   MaskedPooling,
+  POOLING_MODES,
   type PoolingMode,
 } from '../../src/model/architectures/layers.ts';
 import { selectBackend } from '../../src/model/backend.ts';
@@ -38,6 +39,7 @@ const DEFAULT_BUNDLE = join(
 const TINY: Architecture = {
   arch: 'lstm',
   buckets: 0,
+  pooling: 'mean',
   numWords: 30,
   numClasses: 5,
   embeddingDim: 6,
@@ -78,6 +80,8 @@ function pooledModel(mode: PoolingMode): tf.LayersModel {
 const tinyProbes = () => probeSequences({ count: 80, numWords: 30, maxLen: 12, seed: 5 });
 /** Architectures a case exported, so a new registry entry without a test fails. */
 const exported = new Set<string>();
+/** Pooling modes a case exported, so a new mode without a test fails. */
+const pooled = new Set<PoolingMode>();
 
 before(async () => {
   await selectBackend('wasm');
@@ -107,6 +111,16 @@ describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
       () => createModel({ ...TINY, arch: 'bag', buckets: 17 }),
     ],
     ['bag: words only, masked mean', 'bag', () => createModel({ ...TINY, arch: 'bag', buckets: 0 })],
+    [
+      'bag: word pairs (NgramIds), masked sqrtn',
+      'bag',
+      () => createModel({ ...TINY, arch: 'bag', buckets: 17, pooling: 'sqrtn' }),
+    ],
+    [
+      'bag: words only, masked sqrtn',
+      'bag',
+      () => createModel({ ...TINY, arch: 'bag', buckets: 0, pooling: 'sqrtn' }),
+    ],
     ['MaskedPooling max alone, on embeddings', null, () => pooledModel('max')],
     ['MaskedPooling mean-max alone, on embeddings', null, () => pooledModel('mean-max')],
   ];
@@ -117,12 +131,50 @@ describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
       const report = await checkOnnxAgainstTfjs(model, exportToOnnx(model), tinyProbes(), 1e-5);
       assert.equal(report.rows, 80);
       if (arch) exported.add(arch);
+      for (const layer of model.layers) if (layer instanceof MaskedPooling) pooled.add(layer.mode);
       model.dispose();
     });
   }
 
-  test('every registered architecture has a case above', () => {
+  test('every registered architecture and pooling mode has a case above', () => {
     for (const arch of ARCHITECTURE_NAMES) assert.ok(exported.has(arch), `${arch} was not exported`);
+    for (const mode of POOLING_MODES) assert.ok(pooled.has(mode), `pooling ${mode} was not exported`);
+  });
+
+  test('MaskedPooling sqrtn: the masked sum over sqrt(real steps), an empty row 0, padding ignored', () => {
+    // Both runtimes agreeing is not enough: this pins what they agree on.
+    const layer = new MaskedPooling({ mode: 'sqrtn' });
+    const x = tf.tensor3d([
+      [
+        [9, 9],
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ],
+      [
+        [9, 9],
+        [9, 9],
+        [9, 9],
+        [9, 9],
+        [9, 9],
+      ],
+    ]);
+    const mask = tf.tensor2d([
+      [0, 1, 1, 1, 1],
+      [0, 0, 0, 0, 0],
+    ]);
+    const result = layer.call(x, { mask }) as tf.Tensor;
+    // Four real steps: (1+3+5+7, 2+4+6+8) / sqrt(4); the all-padding row is 0, not 9s and not NaN.
+    const want = [16 / 2, 20 / 2, 0, 0];
+    const got = [...result.dataSync()];
+    assert.equal(got.length, want.length);
+    for (const [i, v] of got.entries()) assert.ok(Math.abs(v - (want[i] ?? Number.NaN)) < 1e-6, `${i}: ${v}`);
+    tf.dispose([x, mask, result]);
+  });
+
+  test('MaskedPooling refuses a mode it does not compute (a newer bundle must not load as another)', () => {
+    assert.throws(() => new MaskedPooling({ mode: 'sum' as PoolingMode }), /MaskedPooling mode "sum"/);
   });
 
   test('bag: the word pairs count (a model that ignored them would differ)', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { pickArchitecture } from '../../src/model/architectures/settings.ts';
 import { helpText, parseTrainArgs } from '../../training/args.ts';
 
 test('--resume needs no --checkpoint-dir: the default report dir holds the checkpoint', () => {
@@ -35,4 +36,22 @@ test('--decisions: argmax and median unless offsets are asked for; argmax must b
   assert.deepEqual(opted.decisions, ['argmax', 'median', 'offsets']);
   assert.throws(() => parse('--decisions', 'median,offsets'), /--decisions must list argmax/);
   assert.throws(() => parse('--decisions', 'argmax,mode'), /--decisions must list argmax/);
+});
+
+test('--pooling: mean unless asked (existing commands train what they did); sqrtn for a bag, recorded in the architecture', () => {
+  const parse = (...extra: string[]) => parseTrainArgs(['--data', 'train.csv', ...extra]);
+  const improved = parse('--preset', 'improved');
+  assert.ok(improved !== 'help');
+  assert.equal(improved.pooling, 'mean');
+  const sqrtn = parse('--preset', 'improved', '--pooling', 'sqrtn');
+  assert.ok(sqrtn !== 'help');
+  // The manifest's architecture record is pickArchitecture of the config (training/pipeline.ts).
+  assert.equal(pickArchitecture({ ...sqrtn, maskZero: true }).pooling, 'sqrtn');
+  assert.throws(
+    () => parse('--preset', 'improved', '--pooling', 'sum'),
+    /--pooling must be one of mean, sqrtn/,
+  );
+  // lstm does not pool and lstm-pool's pooling is fixed: the flag would be recorded but not used.
+  assert.throws(() => parse('--pooling', 'sqrtn'), /--pooling needs --arch bag/);
+  assert.throws(() => parse('--arch', 'lstm-pool', '--pooling', 'sqrtn'), /--pooling needs --arch bag/);
 });

@@ -45,6 +45,7 @@ const tinyModel = (dropout = 0.1) =>
   createModel({
     arch: 'lstm',
     buckets: 0,
+    pooling: 'mean',
     numWords: tokenizer.numWords,
     numClasses: 3,
     embeddingDim: 8,

@@ -69,7 +69,19 @@ export class NgramIds extends tf.layers.Layer {
   }
 }
 
-export type PoolingMode = 'mean' | 'max' | 'mean-max';
+/**
+ * Every pooling MaskedPooling computes, and so every mode a bundle's model.json may name: the layer, the
+ * ONNX exporter and the training flag all read this list. `sqrtn` (TensorFlow's embedding combiner) is
+ * the masked sum over sqrt(real steps): a bag's logits then grow with the evidence a longer text holds
+ * (~sqrt(n), as an L2-normalised TF-IDF vector's dot product does), where the mean keeps every length at
+ * one scale.
+ */
+export const POOLING_MODES = ['mean', 'sqrtn', 'max', 'mean-max'] as const;
+export type PoolingMode = (typeof POOLING_MODES)[number];
+
+export function isPoolingMode(value: unknown): value is PoolingMode {
+  return typeof value === 'string' && (POOLING_MODES as readonly string[]).includes(value);
+}
 
 /**
  * Pooling over time that honours the mask (tfjs' GlobalAveragePooling1D ignores it, so padding would
@@ -81,6 +93,12 @@ export class MaskedPooling extends tf.layers.Layer {
 
   constructor(config: { mode: PoolingMode } & LayerArgs) {
     super(config);
+    // A mode this code does not know (a newer bundle) must fail to load, not pool some other way.
+    if (!isPoolingMode(config.mode)) {
+      throw new RangeError(
+        `MaskedPooling mode ${JSON.stringify(config.mode)}: use ${POOLING_MODES.join(', ')}`,
+      );
+    }
     this.mode = config.mode;
     this.supportsMasking = true;
   }
@@ -105,8 +123,13 @@ export class MaskedPooling extends tf.layers.Layer {
         : tf.onesLike(x.slice([0, 0, 0], [-1, -1, 1]));
       const count = tf.sum(mask, 1);
       const parts: tf.Tensor[] = [];
-      if (this.mode !== 'max') parts.push(tf.div(tf.sum(tf.mul(x, mask), 1), tf.maximum(count, 1)));
-      if (this.mode !== 'mean') {
+      if (this.mode !== 'max') {
+        // max(count, 1): an empty row's sum is 0, so it pools to 0 under either divisor.
+        const divisor = tf.maximum(count, 1);
+        const sum = tf.sum(tf.mul(x, mask), 1);
+        parts.push(tf.div(sum, this.mode === 'sqrtn' ? tf.sqrt(divisor) : divisor));
+      }
+      if (this.mode === 'max' || this.mode === 'mean-max') {
         // Masked steps sit far below any activation, so max never picks them; empty rows give 0.
         const shifted = tf.add(x, tf.mul(tf.sub(1, mask), -1e9));
         parts.push(tf.mul(tf.max(shifted, 1), tf.minimum(count, 1)));

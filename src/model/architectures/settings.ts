@@ -1,3 +1,5 @@
+import type { PoolingMode } from './layers.ts';
+
 /** The settings every architecture is built from; the manifest's `architecture` record holds them. */
 export interface Architecture {
   /** The registry name (architectures/index.ts); bundles from before the registry are `lstm`. */
@@ -10,6 +12,11 @@ export interface Architecture {
   bidirectional: boolean;
   /** Hashed word-pair buckets (the `bag` architecture); 0 reads single words only. */
   buckets: number;
+  /**
+   * How the `bag` architecture pools its embeddings (MaskedPooling's mode): `mean`, the original, or
+   * `sqrtn`, whose scale grows with a text's length. Bundles from before the setting pooled by mean.
+   */
+  pooling: PoolingMode;
   /** Dropout on the embeddings (per step) and on the pooled or recurrent output; 0 disables. */
   dropout: number;
   maskZero: boolean;
@@ -27,6 +34,7 @@ export const ORIGINAL_ARCHITECTURE: ArchitectureSettings = {
   lstmUnits: 100,
   bidirectional: false,
   buckets: 0,
+  pooling: 'mean',
   dropout: 0.2,
   maskZero: true,
 };

@@ -5,7 +5,8 @@
  * The graph's rows are LEFT-aligned where tfjs sees them PRE-padded, so the pairs sit at other time
  * steps: [0 0 a b c] gives (0,0) (0,a) (a,b) (b,c) in tfjs and [a b c 0 0] gives (a,b) (b,c) (c,0) (0,0)
  * here. Every pair touching padding is 0 either way, so the non-zero ids are the same multiset, and the
- * masked mean that follows (the only consumer the architectures have) is the same.
+ * masked pooling that follows (the only consumer the architectures have; a sum or max over steps) is the
+ * same.
  */
 
 import { BIGRAM_MULTIPLIER, MAX_NGRAM_VOCABULARY } from '../../architectures/layers.ts';

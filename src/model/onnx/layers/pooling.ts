@@ -1,10 +1,12 @@
 /**
- * MaskedPooling (../../architectures/layers.ts) → masked mean and/or max over the time axis, exactly as
- * the layer computes them: mean = Σ x·m / max(Σ m, 1); max = max over t of x + (1 - m)·(-1e9), times
- * min(Σ m, 1), so a row with no real step pools to 0. The mask m is "id != 0" when the steps come straight
- * from an embedding (the ids may hold 0s anywhere, e.g. hashed word pairs touching padding), else
- * "t < lengths[b]" (a recurrent layer's outputs on left-aligned rows).
+ * MaskedPooling (../../architectures/layers.ts) → masked mean, sqrtn and/or max over the time axis,
+ * exactly as the layer computes them: mean = Σ x·m / max(Σ m, 1); sqrtn = Σ x·m / sqrt(max(Σ m, 1));
+ * max = max over t of x + (1 - m)·(-1e9), times min(Σ m, 1), so a row with no real step pools to 0.
+ * The mask m is "id != 0" when the steps come straight from an embedding (the ids may hold 0s anywhere,
+ * e.g. hashed word pairs touching padding), else "t < lengths[b]" (a recurrent layer's outputs on
+ * left-aligned rows).
  */
+import { isPoolingMode, POOLING_MODES } from '../../architectures/layers.ts';
 import type * as tf from '../../tf.ts';
 import type { GraphBuilder, Value } from '../graph.ts';
 import { DataType } from '../proto.ts';
@@ -12,13 +14,14 @@ import { type ConvertContext, describe, expectKind, OnnxExportError } from './co
 
 /** The layer's large negative fill for masked steps under max (layers.ts uses the same). */
 const MASKED_FILL = -1e9;
-const MODES = ['mean', 'max', 'mean-max'] as const;
 
 export function maskedPooling(layer: tf.layers.Layer, input: Value, ctx: ConvertContext): Value {
   const x = expectKind(layer, input, 'steps');
-  const mode = String(layer.getConfig().mode);
-  if (!(MODES as readonly string[]).includes(mode)) {
-    throw new OnnxExportError(`${describe(layer)}: mode ${JSON.stringify(mode)} is not supported`);
+  const mode = layer.getConfig().mode;
+  if (!isPoolingMode(mode)) {
+    throw new OnnxExportError(
+      `${describe(layer)}: mode ${JSON.stringify(mode)} is not supported (${POOLING_MODES.join(', ')})`,
+    );
   }
   const { graph } = ctx;
   const stem = layer.name;
@@ -37,9 +40,11 @@ export function maskedPooling(layer: tf.layers.Layer, input: Value, ctx: Convert
         keepdims: 0,
       },
     );
-    parts.push(graph.node('Div', `${stem}/mean`, [sum, graph.node('Max', `${stem}/mean`, [count, one])]));
+    const divisor = graph.node('Max', `${stem}/mean`, [count, one]);
+    const scale = mode === 'sqrtn' ? graph.node('Sqrt', `${stem}/mean`, [divisor]) : divisor;
+    parts.push(graph.node('Div', `${stem}/mean`, [sum, scale]));
   }
-  if (mode !== 'mean') {
+  if (mode === 'max' || mode === 'mean-max') {
     const one = graph.floatInitializer(`${stem}/max_one`, [], Float32Array.of(1));
     const fill = graph.floatInitializer(`${stem}/fill`, [], Float32Array.of(MASKED_FILL));
     const unmasked = graph.node('Sub', `${stem}/max`, [one, mask]);
