@@ -7,10 +7,11 @@
  *    (JSON, validation, tokenising, ONNX Runtime, the response); the Scorer from review text to
  *    probabilities; the runtime alone from ids. PyTorch (bench/torch_serve.py): the bundle's own weights
  *    read with numpy into the same architecture, each architecture's exact best (bag: one EmbeddingBag
- *    call over flat ids; lstm: one packed batch), from text (the bundle's normaliser and tokenizer.json
- *    restated in Python, its ids checked against ours) and from ids, at 1 and 2 threads. Interleaved so
- *    both see the same machine load; medians. The target ratio: ours text -> probabilities p50 over
- *    PyTorch's at its better thread count (the issue's measure); the others are printed beside it.
+ *    call over flat ids, or for attention pooling one padded gather; lstm: one packed batch), from text
+ *    (the bundle's normaliser and tokenizer.json restated in Python, its ids checked against ours) and
+ *    from ids, at 1 and 2 threads. Interleaved so both see the same machine load; medians. The target
+ *    ratio: ours text -> probabilities p50 over PyTorch's at its better thread count (the issue's
+ *    measure); the others are printed beside it.
  * 2. batch: 10,000 reviews (train.csv, natural length) scored 100 at a time by the Scorer on ONE ORT
  *    thread: reviews/s per core. PyTorch on one thread on the same batches, interleaved by batch.
  * 3. coldStart: a fresh `node` importing the built function (dist/index.mjs as Lambda loads it) with

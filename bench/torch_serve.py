@@ -3,11 +3,13 @@ weights.bin/model.json with numpy, scoring the same encoded reviews, each archit
 best for variable-length rows:
   lstm  embedding -> [bidirectional] LSTM -> dense softmax: one packed batch (pack_padded_sequence over the
         real lengths), which equals the masked computation.
-  bag   fastText: word ids + hashed word-pair ids -> mean (or sqrtn) of their embeddings -> dense softmax:
-        one nn.EmbeddingBag call over the flat ids with per-row offsets (no padding at all), the pair hashes
-        computed with tensor ops from the same ids inside the timed region. mean is mode="mean"; sqrtn
-        (sum / sqrt(ids in the row), the bundle's MaskedPooling mode) is mode="sum" divided by the root of
-        each row's id count, which PyTorch's bags do not offer as a mode.
+  bag   fastText: word ids + hashed word-pair ids -> mean (or sqrtn, or attention) of their embeddings ->
+        dense softmax: one nn.EmbeddingBag call over the flat ids with per-row offsets (no padding at all),
+        the pair hashes computed with tensor ops from the same ids inside the timed region. mean is
+        mode="mean"; sqrtn (sum / sqrt(ids in the row), the bundle's MaskedPooling mode) is mode="sum"
+        divided by the root of each row's id count, which PyTorch's bags do not offer as a mode. attention
+        (softmax over the row's ids of query . embedding) has no bag form at all: the flat ids are gathered
+        into a padded [rows, ids] batch and pooled with the layer's own masked softmax.
 
 The peer also tokenises: the bundle's normaliser (src/text/normalize.ts) restated in Python and its
 tokenizer.json, checked against the service's ids for every text it is given, so "from review text to
@@ -109,10 +111,16 @@ class BagPeer(nn.Module):
         super().__init__()
         ngrams = layers["NgramIds"]
         self.pooling = layers.get("MaskedPooling", {}).get("mode")
-        if self.pooling not in ("mean", "sqrtn"):
-            raise SystemExit(f"the peer reproduces `bag` with mean or sqrtn pooling, not {self.pooling!r}")
+        if self.pooling not in ("mean", "sqrtn", "attention"):
+            raise SystemExit(
+                f"the peer reproduces `bag` with mean, sqrtn or attention pooling, not {self.pooling!r}"
+            )
         self.num_words, self.buckets = ngrams["num_words"], ngrams["buckets"]
-        self.bag = nn.EmbeddingBag.from_pretrained(embedding, mode="mean" if self.pooling == "mean" else "sum")
+        if self.pooling == "attention":
+            self.embedding = nn.Embedding.from_pretrained(embedding)
+            self.query = torch.from_numpy(weights["pooling/query"].copy())
+        else:
+            self.bag = nn.EmbeddingBag.from_pretrained(embedding, mode="mean" if self.pooling == "mean" else "sum")
         self.out = linear_output()
         self.info = {"arch": "bag", "numWords": self.num_words, "buckets": self.buckets, "pooling": self.pooling}
 
@@ -126,6 +134,8 @@ class BagPeer(nn.Module):
         order = torch.argsort(torch.cat([row, row[:-1][same_row]]), stable=True)
         counts = lengths + (lengths - 1).clamp(min=0)
         offsets = torch.cat([torch.zeros(1, dtype=torch.int64), counts.cumsum(0)[:-1]])
+        if self.pooling == "attention":
+            return torch.softmax(self.out(self.attend(ids[order], offsets, counts)), dim=1)
         # An empty row is an empty bag: EmbeddingBag gives zeros, as the masked mean does.
         pooled = self.bag(ids[order], offsets)
         if self.pooling == "sqrtn":
@@ -133,6 +143,23 @@ class BagPeer(nn.Module):
             # clamp(min=1) as the layer's max(count, 1): an empty row's zero sum stays 0.
             pooled = pooled / counts.clamp(min=1).to(pooled.dtype).sqrt().unsqueeze(1)
         return torch.softmax(self.out(pooled), dim=1)
+
+    def attend(self, flat, offsets, counts):
+        # Row r's ids are flat[offsets[r] : offsets[r] + counts[r]]: gather them into [rows, width], the
+        # slots past a row's count pointing at an appended 0 (also what an all-empty batch reads).
+        width = max(1, int(counts.max())) if len(counts) else 1
+        slot = torch.arange(width)
+        real = slot.unsqueeze(0) < counts.unsqueeze(1)
+        flat = torch.cat([flat, torch.zeros(1, dtype=flat.dtype)])
+        index = torch.where(real, offsets.unsqueeze(1) + slot, torch.tensor(len(flat) - 1))
+        steps = self.embedding(flat[index])
+        # MaskedPooling's attention step for step: masked scores -> -1e9, minus the row's max, exp, times
+        # the mask (a padding slot weighs exactly 0), over max(sum, 1) (an empty row pools to 0).
+        mask = real.to(steps.dtype).unsqueeze(2)
+        scores = (steps * self.query).sum(-1, keepdim=True)
+        masked = scores * mask + (1 - mask) * -1e9
+        weights = torch.exp(masked - masked.max(dim=1, keepdim=True).values) * mask
+        return (steps * (weights / weights.sum(dim=1, keepdim=True).clamp(min=1))).sum(dim=1)
 
 
 PEERS = {"NgramIds": BagPeer, "LSTM": LstmPeer, "Bidirectional": LstmPeer}

@@ -131,7 +131,7 @@ export const FLAGS: readonly Flag[] = [
     'pooling',
     'string',
     'Model',
-    "how the bag architecture pools its embeddings (sqrtn: sum / sqrt(tokens), so a long text's evidence adds up)",
+    "how the bag architecture pools its embeddings (sqrtn: sum / sqrt(tokens), so a long text's evidence adds up; attention: softmax-weighted by a learned query, so it can listen to its sentiment words)",
     POOLING_MODES,
   ),
   F('dropout', 'float', 'Model', 'dropout on embeddings and LSTM output (0 disables)'),

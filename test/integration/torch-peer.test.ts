@@ -1,8 +1,9 @@
 /**
  * bench/torch_serve.py, the PyTorch peer `npm run bench:serve` times against, rebuilds a bag bundle with
- * nn.EmbeddingBag instead of tfjs' masked pooling. Its speed is only comparable if it computes the same
- * model: each pooling it accepts must give the probabilities tfjs gives, on the same ids. Skipped where
- * /usr/bin/python3 has no torch (as the bench itself reports).
+ * nn.EmbeddingBag (attention: a padded gather and masked softmax) instead of tfjs' masked pooling. Its
+ * speed is only comparable if it computes the same model: each pooling it accepts must give the
+ * probabilities tfjs gives, on the same ids. Skipped where /usr/bin/python3 has no torch (as the bench
+ * itself reports).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -42,8 +43,8 @@ async function askPeer(bundleDir: string, messages: object[]): Promise<Record<st
   return replies;
 }
 
-for (const pooling of ['mean', 'sqrtn'] as const) {
-  test(`a ${pooling} bag: the PyTorch peer's probabilities equal tfjs's within 1e-5`, {
+for (const pooling of ['mean', 'sqrtn', 'attention'] as const) {
+  test(`${pooling === 'attention' ? 'an' : 'a'} ${pooling} bag: the PyTorch peer's probabilities equal tfjs's within 1e-5`, {
     skip: torchMissing && `${PYTHON} cannot import torch and numpy`,
   }, async () => {
     const tokenizer = WordTokenizer.fit(TINY_TEXTS, { normalizer: 'unicode-words-v1', numWords: 40 });
@@ -81,7 +82,8 @@ for (const pooling of ['mean', 'sqrtn'] as const) {
     const root = await mkdtemp(join(tmpdir(), 'torch-peer-'));
     try {
       const dir = await writeBundleDir(root, files, 'v1');
-      // 0 ids (an empty bag: sqrtn's max(count, 1) keeps it 0), 1 id (no pairs) and 20 ids (39 in the bag).
+      // 0 ids (an empty bag: sqrtn's max(count, 1) keeps it 0, attention's weights are all 0), 1 id (no
+      // pairs) and 20 ids (39 in the bag; attention's padded batch is 39 wide, every shorter row padded).
       const texts = ['', 'nice', ...TINY_TEXTS, TINY_TEXTS.join(' ')];
       const sequences = texts.map((text) => tokenizer.encode(text, 20));
       assert.deepEqual([sequences[0]?.length, sequences[1]?.length, sequences.at(-1)?.length], [0, 1, 20]);

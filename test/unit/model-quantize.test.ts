@@ -54,10 +54,18 @@ test('quantizeRows: each value within half a step of its row scale; zero rows st
   );
 });
 
-for (const pooling of ['mean', 'sqrtn'] as const) {
+for (const pooling of ['mean', 'sqrtn', 'attention'] as const) {
   test(`a quantised ${pooling} bag exports int8 codes (about a quarter of the bytes) and ORT equals tfjs within 1e-5`, async () => {
     await selectBackend('cpu');
     const model = createModel({ ...BAG, pooling });
+    if (pooling === 'attention') {
+      // The query starts at zeros (attention = mean); a seeded one makes the weighting matter. It stays
+      // float32: only embedding tables are quantised.
+      const pool = model.getLayer('pooling');
+      const query = tf.randomNormal([BAG.embeddingDim], 0, 1, 'float32', 7);
+      pool.setWeights([query]);
+      query.dispose();
+    }
     const floatBytes = exportToOnnx(model).byteLength;
     const tables = quantizeEmbeddings(model);
     assert.deepEqual([...tables.keys()], ['embedding']);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { MANIFEST_FILE, type Manifest, TOKENIZER_FILE } from '../../src/bundle/manifest.ts';
-import { modelFromFiles, weightPaths } from '../../src/bundle/serialize.ts';
+import { modelFromFiles, modelToFiles, WEIGHTS_FILE, weightPaths } from '../../src/bundle/serialize.ts';
 import { ARCHITECTURE_NAMES, type Architecture, createModel } from '../../src/model/architectures/index.ts';
 import {
   MAX_NGRAM_VOCABULARY,
@@ -121,6 +121,16 @@ describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
       'bag',
       () => createModel({ ...TINY, arch: 'bag', buckets: 0, pooling: 'sqrtn' }),
     ],
+    [
+      'bag: word pairs (NgramIds), masked attention',
+      'bag',
+      () => createModel({ ...TINY, arch: 'bag', buckets: 17, pooling: 'attention' }),
+    ],
+    [
+      'bag: words only, masked attention',
+      'bag',
+      () => createModel({ ...TINY, arch: 'bag', buckets: 0, pooling: 'attention' }),
+    ],
     ['MaskedPooling max alone, on embeddings', null, () => pooledModel('max')],
     ['MaskedPooling mean-max alone, on embeddings', null, () => pooledModel('mean-max')],
   ];
@@ -171,6 +181,93 @@ describe('exportToOnnx: tiny models in ORT equal tfjs within 1e-5', () => {
     assert.equal(got.length, want.length);
     for (const [i, v] of got.entries()) assert.ok(Math.abs(v - (want[i] ?? Number.NaN)) < 1e-6, `${i}: ${v}`);
     tf.dispose([x, mask, result]);
+  });
+
+  test('MaskedPooling attention: softmax of q·x over real steps only, no overflow, an empty row 0', () => {
+    const layer = new MaskedPooling({ mode: 'attention' });
+    layer.build([null, 3, 2]);
+    const query = tf.tensor1d([100, 1]);
+    layer.setWeights([query]);
+    const x = tf.tensor3d([
+      // Padding scores 100·999 and must get weight 0; the real scores 102, 304 and 306 would overflow
+      // exp without the max shift (exp(306) is Infinity in float32).
+      [
+        [999, 0],
+        [3, 4],
+        [3, 6],
+      ],
+      [
+        [9, 9],
+        [9, 9],
+        [9, 9],
+      ],
+      [
+        [0.01, 1],
+        [0, 2],
+        [5, 5],
+      ],
+    ]);
+    const mask = tf.tensor2d([
+      [0, 1, 1],
+      [0, 0, 0],
+      [1, 1, 0],
+    ]);
+    const result = layer.call(x, { mask }) as tf.Tensor;
+    // Row 1: weights 1/(1+e^2) and e^2/(1+e^2) on scores 304 and 306; row 3: scores 2 and 2, so 1/2 each.
+    const high = Math.exp(2) / (1 + Math.exp(2));
+    const want = [3, 4 * (1 - high) + 6 * high, 0, 0, 0.005, 1.5];
+    const got = [...result.dataSync()];
+    assert.equal(got.length, want.length);
+    for (const [i, v] of got.entries()) assert.ok(Math.abs(v - (want[i] ?? Number.NaN)) < 1e-5, `${i}: ${v}`);
+    tf.dispose([query, x, mask, result]);
+  });
+
+  test('bag attention: sharp scores (query ×40) stay finite, and ORT equals tfjs within 1e-5', async () => {
+    const model = randomizeWeights(
+      createModel({ ...TINY, arch: 'bag', buckets: 17, pooling: 'attention' }),
+      500,
+    );
+    const pooling = model.getLayer('pooling');
+    const [query] = pooling.getWeights();
+    assert.ok(query);
+    const sharp = tf.mul(query, 40);
+    pooling.setWeights([sharp]);
+    const probes = tinyProbes();
+    for (const row of batchedProbabilities(model, probes, null)) assert.ok(row.every(Number.isFinite));
+    await checkOnnxAgainstTfjs(model, exportToOnnx(model), probes, 1e-5);
+    sharp.dispose();
+    model.dispose();
+  });
+
+  test("bag attention: the query is the bundle's weight, saved and loaded with the model", async () => {
+    const model = randomizeWeights(
+      createModel({ ...TINY, arch: 'bag', buckets: 17, pooling: 'attention' }),
+      600,
+    );
+    const files = await modelToFiles(model);
+    const manifest = (
+      JSON.parse(new TextDecoder().decode(files['model.json'])) as {
+        weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+      }
+    ).weightsManifest.flatMap((group) => group.weights);
+    assert.deepEqual(
+      manifest.find((w) => w.name === 'pooling/query')?.shape,
+      [TINY.embeddingDim],
+      'model.json names the query',
+    );
+    const loaded = await modelFromFiles(
+      JSON.parse(new TextDecoder().decode(files['model.json'])),
+      () => files[WEIGHTS_FILE],
+    );
+    const [before] = model.getLayer('pooling').getWeights();
+    const [after] = loaded.getLayer('pooling').getWeights();
+    assert.ok(before && after);
+    assert.deepEqual([...after.dataSync()], [...before.dataSync()]);
+    const probes = tinyProbes();
+    assert.deepEqual(batchedProbabilities(loaded, probes, null), batchedProbabilities(model, probes, null));
+    await checkOnnxAgainstTfjs(loaded, exportToOnnx(loaded), probes, 1e-5);
+    model.dispose();
+    loaded.dispose();
   });
 
   test('MaskedPooling refuses a mode it does not compute (a newer bundle must not load as another)', () => {

@@ -38,7 +38,7 @@ test('--decisions: argmax and median unless offsets are asked for; argmax must b
   assert.throws(() => parse('--decisions', 'argmax,mode'), /--decisions must list argmax/);
 });
 
-test('--pooling: mean unless asked (existing commands train what they did); sqrtn for a bag, recorded in the architecture', () => {
+test('--pooling: mean unless asked (existing commands train what they did); sqrtn or attention for a bag, recorded in the architecture', () => {
   const parse = (...extra: string[]) => parseTrainArgs(['--data', 'train.csv', ...extra]);
   const improved = parse('--preset', 'improved');
   assert.ok(improved !== 'help');
@@ -47,6 +47,9 @@ test('--pooling: mean unless asked (existing commands train what they did); sqrt
   assert.ok(sqrtn !== 'help');
   // The manifest's architecture record is pickArchitecture of the config (training/pipeline.ts).
   assert.equal(pickArchitecture({ ...sqrtn, maskZero: true }).pooling, 'sqrtn');
+  const attention = parse('--preset', 'improved', '--pooling', 'attention');
+  assert.ok(attention !== 'help');
+  assert.equal(pickArchitecture({ ...attention, maskZero: true }).pooling, 'attention');
   assert.throws(
     () => parse('--preset', 'improved', '--pooling', 'sum'),
     /--pooling must be one of mean, sqrtn/,

@@ -74,14 +74,19 @@ export class NgramIds extends tf.layers.Layer {
  * ONNX exporter and the training flag all read this list. `sqrtn` (TensorFlow's embedding combiner) is
  * the masked sum over sqrt(real steps): a bag's logits then grow with the evidence a longer text holds
  * (~sqrt(n), as an L2-normalised TF-IDF vector's dot product does), where the mean keeps every length at
- * one scale.
+ * one scale. `attention` weights each real step by a softmax of its dot product with a learned query
+ * vector: a bag can then listen to its few sentiment-bearing words instead of averaging them with every
+ * neutral, descriptive one (what TF-IDF + L2-regularised LR does by giving those words ~zero weight).
  */
-export const POOLING_MODES = ['mean', 'sqrtn', 'max', 'mean-max'] as const;
+export const POOLING_MODES = ['mean', 'sqrtn', 'max', 'mean-max', 'attention'] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
 
 export function isPoolingMode(value: unknown): value is PoolingMode {
   return typeof value === 'string' && (POOLING_MODES as readonly string[]).includes(value);
 }
+
+/** Masked steps' score under max and attention: far below any real value, so neither ever picks them. */
+export const MASKED_FILL = -1e9;
 
 /**
  * Pooling over time that honours the mask (tfjs' GlobalAveragePooling1D ignores it, so padding would
@@ -90,6 +95,8 @@ export function isPoolingMode(value: unknown): value is PoolingMode {
 export class MaskedPooling extends tf.layers.Layer {
   static readonly className = 'MaskedPooling';
   readonly mode: PoolingMode;
+  /** `attention`'s query vector [features] (built with the layer); the other modes have no weights. */
+  private query: tf.LayerVariable | null = null;
 
   constructor(config: { mode: PoolingMode } & LayerArgs) {
     super(config);
@@ -110,6 +117,19 @@ export class MaskedPooling extends tf.layers.Layer {
     return [shape[0] ?? null, width];
   }
 
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    if (this.mode === 'attention') {
+      const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+      const features = shape[2];
+      if (typeof features !== 'number')
+        throw new RangeError('MaskedPooling attention needs a known feature size');
+      // Zeros: every score starts equal, so training starts from exactly the mean pooling it is meant to
+      // improve on, and the same seed still gives the same run (nothing random to seed).
+      this.query = this.addWeight('query', [features], 'float32', tf.initializers.zeros());
+    }
+    this.built = true;
+  }
+
   /** Pooling consumes the time axis, so nothing is left to mask (tfjs types forbid saying null). */
   override computeMask(): tf.Tensor {
     return null as unknown as tf.Tensor;
@@ -123,7 +143,8 @@ export class MaskedPooling extends tf.layers.Layer {
         : tf.onesLike(x.slice([0, 0, 0], [-1, -1, 1]));
       const count = tf.sum(mask, 1);
       const parts: tf.Tensor[] = [];
-      if (this.mode !== 'max') {
+      if (this.mode === 'attention') parts.push(this.attend(x, mask));
+      if (this.mode === 'mean' || this.mode === 'sqrtn' || this.mode === 'mean-max') {
         // max(count, 1): an empty row's sum is 0, so it pools to 0 under either divisor.
         const divisor = tf.maximum(count, 1);
         const sum = tf.sum(tf.mul(x, mask), 1);
@@ -131,11 +152,28 @@ export class MaskedPooling extends tf.layers.Layer {
       }
       if (this.mode === 'max' || this.mode === 'mean-max') {
         // Masked steps sit far below any activation, so max never picks them; empty rows give 0.
-        const shifted = tf.add(x, tf.mul(tf.sub(1, mask), -1e9));
+        const shifted = tf.add(x, tf.mul(tf.sub(1, mask), MASKED_FILL));
         parts.push(tf.mul(tf.max(shifted, 1), tf.minimum(count, 1)));
       }
       return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, -1);
     });
+  }
+
+  /**
+   * Σ a_t x_t with a = softmax over the real steps of q·x_t. Masked scores are replaced by MASKED_FILL
+   * and the row's max is subtracted before exp, so no exp overflows whatever the scores; the weights are
+   * then multiplied by the mask, so a masked step's weight is exactly 0 (even in a row with no real step,
+   * whose max is the fill itself). The denominator of a row with a real step is >= 1 (its max step
+   * contributes exp(0)), so max(Σ, 1) changes nothing there and turns an empty row into zeros, as mean's
+   * max(count, 1) does.
+   */
+  private attend(x: tf.Tensor3D, mask: tf.Tensor3D): tf.Tensor {
+    if (!this.query) throw new Error('MaskedPooling attention used before build()');
+    const scores = tf.sum(tf.mul(x, this.query.read()), -1, true);
+    const masked = tf.add(tf.mul(scores, mask), tf.mul(tf.sub(1, mask), MASKED_FILL));
+    const weights = tf.mul(tf.exp(tf.sub(masked, tf.max(masked, 1, true))), mask);
+    const total = tf.maximum(tf.sum(weights, 1, true), 1);
+    return tf.sum(tf.mul(x, tf.div(weights, total)), 1);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

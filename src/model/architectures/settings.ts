@@ -14,7 +14,8 @@ export interface Architecture {
   buckets: number;
   /**
    * How the `bag` architecture pools its embeddings (MaskedPooling's mode): `mean`, the original, or
-   * `sqrtn`, whose scale grows with a text's length. Bundles from before the setting pooled by mean.
+   * `sqrtn`, whose scale grows with a text's length, or `attention`, a learned softmax weighting of the
+   * tokens. Bundles from before the setting pooled by mean.
    */
   pooling: PoolingMode;
   /** Dropout on the embeddings (per step) and on the pooled or recurrent output; 0 disables. */
