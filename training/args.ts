@@ -229,21 +229,23 @@ export const ORIGINAL_DEFAULTS: Omit<TrainConfig, 'data'> = {
 export const PRESETS: Record<string, Partial<TrainConfig>> = {
   original: {},
   // The committed default model (README, "The default model"): fastText-style words and hashed word pairs,
-  // shown without titles 70 % of the time so text-only requests are in distribution; chosen on validation
-  // over the (bi)LSTMs and larger bags (embedding 64-96, 300k pairs: as good, 5x the bytes).
+  // pooled by sum / sqrt(tokens), no class weights, shown without titles 70 % of the time so text-only
+  // requests are in distribution; chosen on validation over the mean-pooled bags (the previous default),
+  // attention pooling, the (bi)LSTMs and larger bags (README, "What was tried").
   improved: {
     arch: 'bag',
     normalizer: 'unicode-words-v1',
     numWords: 50_000,
     buckets: 150_000,
     embeddingDim: 32,
+    pooling: 'sqrtn',
     dropout: 0.5,
-    learningRate: 0.003,
+    learningRate: 0.001,
     batchSize: 128,
     epochs: 4,
     patience: 1,
     titleDropout: 0.7,
-    classWeights: 'sqrt',
+    classWeights: 'none',
   },
 };
 

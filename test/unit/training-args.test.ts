@@ -38,12 +38,15 @@ test('--decisions: argmax and median unless offsets are asked for; argmax must b
   assert.throws(() => parse('--decisions', 'argmax,mode'), /--decisions must list argmax/);
 });
 
-test('--pooling: mean unless asked (existing commands train what they did); sqrtn or attention for a bag, recorded in the architecture', () => {
+test('--pooling: mean unless asked or the improved preset (the default model); sqrtn or attention for a bag, recorded in the architecture', () => {
   const parse = (...extra: string[]) => parseTrainArgs(['--data', 'train.csv', ...extra]);
+  const original = parse('--arch', 'bag');
+  assert.ok(original !== 'help');
+  assert.equal(original.pooling, 'mean');
   const improved = parse('--preset', 'improved');
   assert.ok(improved !== 'help');
-  assert.equal(improved.pooling, 'mean');
-  const sqrtn = parse('--preset', 'improved', '--pooling', 'sqrtn');
+  assert.equal(improved.pooling, 'sqrtn');
+  const sqrtn = parse('--arch', 'bag', '--pooling', 'sqrtn');
   assert.ok(sqrtn !== 'help');
   // The manifest's architecture record is pickArchitecture of the config (training/pipeline.ts).
   assert.equal(pickArchitecture({ ...sqrtn, maskZero: true }).pooling, 'sqrtn');

@@ -74,30 +74,30 @@ export const PREDICTION_EXAMPLES: Record<string, Example> = {
   'four-reviews': {
     summary: 'The default model on the "four-reviews" request',
     value: {
-      model: { name: 'review-sentiment', version: '20261125T175904Z-43eb3d8f-int8-gathered' },
+      model: { name: 'review-sentiment', version: '20261125T210653Z-43eb3d8f-int8' },
       predictions: [
         {
           rating: 2,
-          score: 1.684,
-          probabilities: { 1: 0.3433, 2: 0.6294, 3: 0.0271, 4: 0.0001, 5: 0 },
+          score: 1.621,
+          probabilities: { 1: 0.4909, 2: 0.4125, 3: 0.0833, 4: 0.0113, 5: 0.0021 },
           tokens: 5,
         },
         {
           rating: 5,
-          score: 4.861,
-          probabilities: { 1: 0, 2: 0, 3: 0, 4: 0.1386, 5: 0.8614 },
+          score: 4.786,
+          probabilities: { 1: 0.0007, 2: 0.0015, 3: 0.0058, 4: 0.1955, 5: 0.7966 },
           tokens: 2,
         },
         {
-          rating: 3,
-          score: 3.251,
-          probabilities: { 1: 0.0478, 2: 0.1533, 3: 0.3707, 4: 0.3567, 5: 0.0715 },
+          rating: 4,
+          score: 3.526,
+          probabilities: { 1: 0.0991, 2: 0.1245, 3: 0.1862, 4: 0.3314, 5: 0.2588 },
           tokens: 6,
         },
         {
           rating: 5,
-          score: 5,
-          probabilities: { 1: 0, 2: 0, 3: 0, 4: 0.0002, 5: 0.9998 },
+          score: 4.972,
+          probabilities: { 1: 0.001, 2: 0.0006, 3: 0.0013, 4: 0.0201, 5: 0.9771 },
           tokens: 2,
         },
       ],
