@@ -5,14 +5,13 @@
  * five objects before it can answer. This path signs with the SDK's own signer (@smithy/signature-v4)
  * and covers only the plain case: credentials and region known without the SDK's provider chain (the
  * environment, as Lambda sets it, or explicit options), a standard or configured endpoint. It answers
- * 200 with the bytes and 404/403 with the SDK path's errors; anything else (a 5xx, a redirect to another
+ * 200 with the bytes and 404/403 as errors in the SDK's shape, mapped like the SDK's; anything else (a 5xx, a redirect to another
  * region, a timeout, a reset, a short body) returns `undefined`, and the caller asks the SDK, with its
  * retries, region redirects and error parsing.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { NotFoundError, UnavailableError } from '../errors.ts';
 import { S3_DEFAULTS, type S3ClientOptions } from './s3-options.ts';
 
 // node:http through require(): its ESM facade loads undici (see scripts/build.ts REQUIRED_BUILTINS).
@@ -79,12 +78,24 @@ export function fastGetConfig(
   };
 }
 
-/** The object's bytes; NotFoundError or UnavailableError for 404 and 403; undefined: ask the SDK. */
+/**
+ * S3's answer to a 404 or 403, in the AWS SDK's error shape (`name` is S3's error code), so the caller
+ * maps it with the same rule as the SDK's own errors (./s3.ts s3Error).
+ */
+export class S3ErrorResponse extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  constructor(code: string, message: string, status: number) {
+    super(message);
+    this.name = code;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+/** The object's bytes; an S3ErrorResponse for 404 and 403; undefined: ask the SDK. */
 export async function fastGet(
   config: FastGetConfig,
   bucket: string,
   key: string,
-  uri: string,
 ): Promise<Uint8Array | undefined> {
   const target = requestTarget(config, bucket, key);
   if (!target) return undefined;
@@ -100,18 +111,11 @@ export async function fastGet(
   const response = await send(config, target, signed.headers).catch(() => undefined);
   if (!response) return undefined;
   if (response.status === 200) return response.body;
+  if (response.status !== 404 && response.status !== 403) return undefined;
   const code = /<Code>([^<]*)<\/Code>/.exec(response.text)?.[1];
   const message = /<Message>([^<]*)<\/Message>/.exec(response.text)?.[1] ?? '';
-  if (response.status === 404) {
-    if (code === 'NoSuchBucket') throw new NotFoundError(`${uri}: the bucket does not exist`);
-    throw new NotFoundError(`${uri}: no such object`);
-  }
-  if (response.status === 403) {
-    throw new UnavailableError(
-      `${uri}: ${code ?? 'AccessDenied'} (HTTP 403): ${message} (without s3:ListBucket, S3 reports a missing object as 403 AccessDenied)`,
-    );
-  }
-  return undefined;
+  const fallback = response.status === 404 ? 'NoSuchKey' : 'AccessDenied';
+  throw new S3ErrorResponse(code ?? fallback, message, response.status);
 }
 
 interface Target {

@@ -111,11 +111,9 @@ export class S3Store implements Store {
 
   async get(key: string): Promise<Uint8Array> {
     const fast = this.#context.s3Get();
-    if (fast) {
-      const bytes = await fastGet(fast, this.bucket, this.prefix + key, this.uriOf(key));
-      if (bytes) return bytes;
-    }
     try {
+      const bytes = fast ? await fastGet(fast, this.bucket, this.prefix + key) : undefined;
+      if (bytes) return bytes;
       const { GetObjectCommand } = await sdk();
       const out = await (await this.#client()).send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }),
