@@ -16,7 +16,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type Options, type ValidateFunction } from 'ajv/dist/2020.js';
 import standalone from 'ajv/dist/standalone/index.js';
 import { requestShapeSchemas } from '../src/function/contract/schemas.ts';
 
@@ -33,17 +33,32 @@ export default validate;
 `;
 
 /** The options validate.ts's messages rely on: every error, each with its value and schema (`verbose`). */
-export const VALIDATOR_OPTIONS = {
+const VALIDATOR_OPTIONS = {
   allErrors: true,
   verbose: true,
   allowUnionTypes: true,
   validateFormats: false,
 } as const;
 
+/**
+ * A validator for one of `schemas`, compiled by an ajv holding them as one document shaped like OpenAPI's
+ * components, so their own `#/components/schemas/...` references resolve unchanged. The generated module
+ * and the tests' reference validator (test/helpers/contract-ajv.ts) are both made here.
+ */
+export function compileContractSchema(
+  schemas: Record<string, unknown>,
+  name: string,
+  options: Options = {},
+): { ajv: Ajv2020; validate: ValidateFunction } {
+  const ajv = new Ajv2020({ ...VALIDATOR_OPTIONS, ...options });
+  ajv.addKeyword('components');
+  ajv.addSchema({ $id: CONTRACT_ID, components: { schemas } });
+  return { ajv, validate: ajv.compile({ $ref: `${CONTRACT_ID}#/components/schemas/${name}` }) };
+}
+
 /** The module's source: `validate` (and the default export) checks a request body's shape. */
 export function generateValidatorModule(): string {
-  const ajv = new Ajv2020({
-    ...VALIDATOR_OPTIONS,
+  const { ajv, validate } = compileContractSchema(requestShapeSchemas(), 'PredictionRequest', {
     unicode: false,
     code: { source: true, esm: true },
     // ajv calls `unicode` deprecated (it still works); any other warning stops the generation.
@@ -57,9 +72,6 @@ export function generateValidatorModule(): string {
       },
     },
   });
-  ajv.addKeyword('components');
-  ajv.addSchema({ $id: CONTRACT_ID, components: { schemas: requestShapeSchemas() } });
-  const validate = ajv.compile({ $ref: `${CONTRACT_ID}#/components/schemas/PredictionRequest` });
   // A CommonJS module: Node's default import is module.exports, whose `.default` is the function too.
   const code = standalone.default(ajv, validate);
   if (/\brequire\(/.test(code)) {

@@ -7,12 +7,15 @@
 import type { FieldError } from '../../errors.ts';
 import type { Review } from '../../text/review.ts';
 import type { Limits } from '../config.ts';
+import { isJsonObject } from './json-body.ts';
 import { invalidInferenceRequest as invalid } from './problems.ts';
 import { validateReviews } from './validate.ts';
 
 export const INPUT_NAMES = ['text', 'title'] as const;
 export const OUTPUT_NAMES = ['probabilities', 'rating', 'score'] as const;
 export type OutputName = (typeof OUTPUT_NAMES)[number];
+
+type Json = Record<string, unknown>;
 
 export interface InferenceRequest {
   id?: string;
@@ -21,19 +24,13 @@ export interface InferenceRequest {
   outputs?: OutputName[];
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function readInferenceRequest(
   body: unknown,
   limits: Pick<Limits, 'maxReviews' | 'maxReviewChars'>,
 ): InferenceRequest {
-  if (!isObject(body)) throw invalid('the body must be an inference request object {"inputs": [...]}');
+  if (!isJsonObject(body)) throw invalid('the body must be an inference request object {"inputs": [...]}');
   if (body.id !== undefined && typeof body.id !== 'string') throw invalid('"id" must be a string');
-  if (body.parameters !== undefined && !isObject(body.parameters))
+  if (body.parameters !== undefined && !isJsonObject(body.parameters))
     throw invalid('"parameters" must be an object');
   const tensors = readInputs(body.inputs, limits.maxReviews);
   const text = tensors.get('text');
@@ -59,7 +56,7 @@ function readInputs(inputs: unknown, maxReviews: number): Map<string, string[]> 
     throw invalid('"inputs" must be a non-empty array of tensors');
   const tensors = new Map<string, string[]>();
   inputs.forEach((input, i) => {
-    if (!isObject(input) || typeof input.name !== 'string')
+    if (!isJsonObject(input) || typeof input.name !== 'string')
       throw invalid(`inputs[${i}] must be a tensor with a "name"`);
     const name = input.name;
     if (!(INPUT_NAMES as readonly string[]).includes(name)) {
@@ -111,7 +108,7 @@ function readOutputs(outputs: unknown): OutputName[] | undefined {
   if (outputs === undefined) return undefined;
   if (!Array.isArray(outputs)) throw invalid('"outputs" must be an array of {"name"}');
   return outputs.map((output, i) => {
-    const name = isObject(output) ? output.name : undefined;
+    const name = isJsonObject(output) ? output.name : undefined;
     if (!(OUTPUT_NAMES as readonly unknown[]).includes(name)) {
       throw invalid(
         `outputs[${i}]: unknown output ${JSON.stringify(name)}; this model has ${OUTPUT_NAMES.join(', ')}`,

@@ -45,3 +45,8 @@ function position(error: unknown): string {
   const match = error instanceof Error ? /at position (\d+)/.exec(error.message) : null;
   return match ? ` (at character ${match[1]})` : '';
 }
+
+/** A JSON object (JSON Schema's "object": not null, not an array). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -12,6 +12,7 @@ import type { FieldError } from '../../errors.ts';
 import { isBlank } from '../../text/invisible.ts';
 import type { Review } from '../../text/review.ts';
 import type { ReviewLimits } from '../contract/schemas.ts';
+import { isJsonObject } from './json-body.ts';
 import { invalidReviews } from './problems.ts';
 import { validate as validateShape } from './request-shape.generated.js';
 
@@ -96,9 +97,9 @@ function withoutLosingBranches(errors: ErrorObject[]): ErrorObject[] {
  * empty as "", which a JSON Schema pattern cannot say for every such character; reported like minLength.
  */
 function blankTexts(body: unknown): ErrorObject[] {
-  const reviews: unknown = Array.isArray(body) ? body : (body as { reviews?: unknown } | null)?.reviews;
-  if (!Array.isArray(reviews)) return [];
-  const list = Array.isArray(body) ? '' : '/reviews';
+  const found = reviewsOf(body);
+  if (!found) return [];
+  const { reviews, list } = found;
   return reviews.flatMap((item: unknown, index) => {
     const text = typeof item === 'string' ? item : (item as { text?: unknown } | null)?.text;
     if (typeof text !== 'string' || text.length === 0 || !isBlank(text)) return [];
@@ -113,10 +114,9 @@ function blankTexts(body: unknown): ErrorObject[] {
  * string, whatever else is wrong with its review (ajv reports every error, and so does this).
  */
 function overLimits(body: unknown, limits: ReviewLimits): ErrorObject[] {
-  const inBody = Array.isArray(body);
-  const reviews: unknown = inBody ? body : isObject(body) ? body.reviews : undefined;
-  if (!Array.isArray(reviews)) return [];
-  const list = inBody ? '' : '/reviews';
+  const located = reviewsOf(body);
+  if (!located) return [];
+  const { reviews, list } = located;
   const found: ErrorObject[] = [];
   const failed = (keyword: string, instancePath: string, data: unknown, title: string) =>
     found.push({ keyword, instancePath, schemaPath: '', params: {}, data, parentSchema: { title } });
@@ -126,16 +126,18 @@ function overLimits(body: unknown, limits: ReviewLimits): ErrorObject[] {
   reviews.forEach((item: unknown, index) => {
     const at = `${list}/${index}`;
     if (tooLong(item)) failed('maxLength', at, item, 'ReviewText');
-    if (!isObject(item)) return;
+    if (!isJsonObject(item)) return;
     if (tooLong(item.text)) failed('maxLength', `${at}/text`, item.text, 'ReviewText');
     if (tooLong(item.title)) failed('maxLength', `${at}/title`, item.title, 'ReviewTitle');
   });
   return found;
 }
 
-/** A JSON object (JSON Schema's "object": not null, not an array). */
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The body's list of reviews (the body itself, or its `reviews`) and the JSON Pointer to it; null if none. */
+function reviewsOf(body: unknown): { reviews: unknown[]; list: string } | null {
+  if (Array.isArray(body)) return { reviews: body, list: '' };
+  const reviews = isJsonObject(body) ? body.reviews : undefined;
+  return Array.isArray(reviews) ? { reviews, list: '/reviews' } : null;
 }
 
 function describeError(error: ErrorObject, limits: ReviewLimits): FieldError {
