@@ -85,6 +85,15 @@ export function isPoolingMode(value: unknown): value is PoolingMode {
   return typeof value === 'string' && (POOLING_MODES as readonly string[]).includes(value);
 }
 
+/** Modes that pool a (scaled) sum of the steps; mean-max also pools their max (poolsMax). */
+export function poolsSum(mode: PoolingMode): boolean {
+  return mode === 'mean' || mode === 'sqrtn' || mode === 'mean-max';
+}
+
+export function poolsMax(mode: PoolingMode): boolean {
+  return mode === 'max' || mode === 'mean-max';
+}
+
 /** Masked steps' score under max and attention: far below any real value, so neither ever picks them. */
 export const MASKED_FILL = -1e9;
 
@@ -144,13 +153,13 @@ export class MaskedPooling extends tf.layers.Layer {
       const count = tf.sum(mask, 1);
       const parts: tf.Tensor[] = [];
       if (this.mode === 'attention') parts.push(this.attend(x, mask));
-      if (this.mode === 'mean' || this.mode === 'sqrtn' || this.mode === 'mean-max') {
+      if (poolsSum(this.mode)) {
         // max(count, 1): an empty row's sum is 0, so it pools to 0 under either divisor.
         const divisor = tf.maximum(count, 1);
         const sum = tf.sum(tf.mul(x, mask), 1);
         parts.push(tf.div(sum, this.mode === 'sqrtn' ? tf.sqrt(divisor) : divisor));
       }
-      if (this.mode === 'max' || this.mode === 'mean-max') {
+      if (poolsMax(this.mode)) {
         // Masked steps sit far below any activation, so max never picks them; empty rows give 0.
         const shifted = tf.add(x, tf.mul(tf.sub(1, mask), MASKED_FILL));
         parts.push(tf.mul(tf.max(shifted, 1), tf.minimum(count, 1)));

@@ -7,7 +7,7 @@
  * e.g. hashed word pairs touching padding), else "t < lengths[b]" (a recurrent layer's outputs on
  * left-aligned rows).
  */
-import { isPoolingMode, MASKED_FILL, POOLING_MODES } from '../../architectures/layers.ts';
+import { isPoolingMode, MASKED_FILL, POOLING_MODES, poolsMax, poolsSum } from '../../architectures/layers.ts';
 import type * as tf from '../../tf.ts';
 import type { GraphBuilder, Value } from '../graph.ts';
 import { DataType } from '../proto.ts';
@@ -30,7 +30,7 @@ export function maskedPooling(layer: tf.layers.Layer, input: Value, ctx: Convert
   // count [batch, 1]: real steps per row.
   const count = graph.node('ReduceSum', `${stem}/count`, [mask, time], { keepdims: 0 });
   const parts: string[] = [];
-  if (mode === 'mean' || mode === 'sqrtn' || mode === 'mean-max') {
+  if (poolsSum(mode)) {
     const one = graph.floatInitializer(`${stem}/one`, [], Float32Array.of(1));
     const sum = graph.node(
       'ReduceSum',
@@ -44,7 +44,7 @@ export function maskedPooling(layer: tf.layers.Layer, input: Value, ctx: Convert
     const scale = mode === 'sqrtn' ? graph.node('Sqrt', `${stem}/mean`, [divisor]) : divisor;
     parts.push(graph.node('Div', `${stem}/mean`, [sum, scale]));
   }
-  if (mode === 'max' || mode === 'mean-max') {
+  if (poolsMax(mode)) {
     const one = graph.floatInitializer(`${stem}/max_one`, [], Float32Array.of(1));
     const fill = graph.floatInitializer(`${stem}/fill`, [], Float32Array.of(MASKED_FILL));
     const unmasked = graph.node('Sub', `${stem}/max`, [one, mask]);
